@@ -1,0 +1,236 @@
+// Admin API: test control without auth. Every operation is a plain method on
+// the object returned here (emu.admin.*) and an HTTP route under /_admin.
+import { Router, problemError } from './http.mjs';
+import { applySeed, generateLeads, normalizeSeed, MAIN_USER_ID } from './seed.mjs';
+import { newStats } from './store.mjs';
+import { issueCode, issueTokenPair, issueLongLived, expireTokens, revokeTokens, listTokens } from './oauth.mjs';
+import { addFaults, clearFaults, publicFault } from './faults.mjs';
+import { validateLead, applyCreate, applyUpdate, deleteLead, restoreLead } from './leads.mjs';
+import { dispatch, leadEvent, noteEvent, publicWebhook, LEAD_ACTIONS } from './webhooks.mjs';
+import { validationError } from './http.mjs';
+
+const CONFIG_KEYS = [
+  'rateLimit', 'accessTokenTtlSeconds', 'refreshTokenTtlSeconds', 'authCodeTtlSeconds', 'refreshRequiresRedirectUri',
+  'refreshRevokesAccessToken', 'webhookTimeoutMs', 'webhookDisableAfterFailures', 'webhookRetryDelaysMs',
+  'maxBodyBytes', 'requestLogLimit', 'deliveryLogLimit', 'quiet',
+];
+const INTEGRATION_KEYS = { clientId: 'clientId', clientSecret: 'clientSecret', redirectUri: 'redirectUri', integrationName: 'name' };
+
+export function createAdmin(state, limiter) {
+  const leadOr404 = (id) => {
+    const lead = state.data.leads.get(Number(id));
+    if (!lead) throw problemError(404, `Lead ${id} not found`);
+    return lead;
+  };
+
+  const admin = {
+    /** Back to the start-up seed. Keeps tokens and config unless asked (n8n holds credentials across tests). */
+    reset({ tokens = false, config = false, keepWebhooks = false } = {}) {
+      const hooks = state.data.webhooks;
+      const ids = state.data.ids.webhook;
+      applySeed(state, state.seedSpec);
+      if (keepWebhooks) { state.data.webhooks = hooks; state.data.ids.webhook = ids; }
+      state.faults = [];
+      state.stats = newStats(state);
+      state.requestLog = [];
+      state.deliveries = [];
+      state.clockOffsetMs = 0;
+      limiter.reset();
+      if (tokens) { state.oauth.codes.clear(); state.oauth.access.clear(); state.oauth.refresh.clear(); }
+      if (config) Object.assign(state.config, state.initialConfig);
+      return { ok: true, leads: state.data.leads.size };
+    },
+
+    /**
+     * {leads, contactsPerLead?, companyRatio?, maxNotesPerLead?, random?, demo?, append?}
+     * Replaces CRM data with base catalog + generated leads (append: add to what exists).
+     * Webhook subscriptions survive a seed.
+     */
+    seed(body = {}) {
+      const started = Date.now();
+      const spec = normalizeSeed(typeof body === 'object' && body !== null ? body : { leads: Number(body) });
+      let res;
+      if (body.append) {
+        res = generateLeads(state, { ...spec, random: spec.random ?? state.data.ids.lead });
+      } else {
+        const hooks = state.data.webhooks;
+        const ids = state.data.ids.webhook;
+        applySeed(state, spec);
+        state.data.webhooks = hooks;
+        state.data.ids.webhook = ids;
+        const first = [...state.data.leads.keys()][0] ?? null;
+        res = { created: state.data.leads.size, firstId: first, lastId: state.data.leads.size ? state.data.ids.lead : null };
+      }
+      return { ...res, total: state.data.leads.size, contacts: state.data.contacts.size, companies: state.data.companies.size, notes: state.data.notes.size, ms: Date.now() - started };
+    },
+
+    issueCode(body = {}) {
+      const rec = issueCode(state, body);
+      return {
+        code: rec.code, client_id: rec.clientId, redirect_uri: rec.redirectUri, referer: state.hostPort,
+        expires_in: Math.round((rec.expiresAt - state.nowMs()) / 1000),
+      };
+    },
+    issueTokens: (body = {}) => issueTokenPair(state, { grantType: 'authorization_code', expiresInSeconds: body.expiresInSeconds, userId: body.userId }),
+    longLivedToken: (body = {}) => issueLongLived(state, body),
+    expireTokens: (body = {}) => expireTokens(state, body),
+    revokeTokens: (body = {}) => revokeTokens(state, body),
+    tokens: () => listTokens(state),
+
+    addFaults: (body) => ({ faults: addFaults(state, body) }),
+    faults: () => ({ faults: state.faults.map(publicFault) }),
+    clearFaults: (id) => clearFaults(state, id === undefined ? undefined : Number(id)),
+
+    config(patch = {}) {
+      for (const k of CONFIG_KEYS) if (patch[k] !== undefined) state.config[k] = k === 'rateLimit' && patch[k] === false ? 0 : patch[k];
+      for (const [k, field] of Object.entries(INTEGRATION_KEYS)) if (typeof patch[k] === 'string') state.integration[field] = patch[k];
+      return { ...state.config, integration: { ...state.integration } };
+    },
+
+    stats: () => ({ ...state.stats, leads: state.data.leads.size }),
+    /** Clears counters and the request log. */
+    resetStats() {
+      state.stats = newStats(state);
+      state.requestLog = [];
+      return { ok: true };
+    },
+    requests(filter = {}) {
+      let list = state.requestLog;
+      if (filter.method) list = list.filter((e) => e.method === String(filter.method).toUpperCase());
+      if (filter.path) list = list.filter((e) => e.path === filter.path);
+      if (filter.pathPrefix) list = list.filter((e) => e.path.startsWith(filter.pathPrefix));
+      if (filter.route) list = list.filter((e) => e.route === filter.route);
+      if (filter.status) list = list.filter((e) => String(e.status) === String(filter.status));
+      if (filter.tokenKind) list = list.filter((e) => e.tokenKind === filter.tokenKind);
+      if (filter.since) list = list.filter((e) => e.time >= filter.since);
+      if (filter.limit) list = list.slice(-Number(filter.limit));
+      return { requests: list };
+    },
+    clearRequests() { state.requestLog = []; return { ok: true }; },
+
+    lead: (id) => leadOr404(id),
+    leadCount() {
+      let deleted = 0;
+      for (const l of state.data.leads.values()) if (l.is_deleted) deleted++;
+      return { count: state.data.leads.size - deleted, deleted, total: state.data.leads.size };
+    },
+
+    /** Creates leads "in the UI": validated like the API, webhooks fire. */
+    async createLeads(body, { wait = true } = {}) {
+      const items = Array.isArray(body) ? body : [body];
+      const checked = items.map((item, i) => ({ request_id: String(i), ...validateLead(state, item, { mode: 'create' }) }));
+      const failed = checked.filter((c) => c.errors.length);
+      if (failed.length) throw validationError(failed.map((c) => ({ request_id: c.request_id, errors: c.errors })));
+      const events = [];
+      const leads = checked.map((c) => applyCreate(state, c.plan, MAIN_USER_ID, events));
+      const deliveries = await maybeWait(dispatch(state, events), wait);
+      return { ids: leads.map((l) => l.id), deliveries };
+    },
+    async updateLead(id, patch = {}, { wait = true } = {}) {
+      const lead = leadOr404(id);
+      const { errors, plan } = validateLead(state, patch, { mode: 'update', existing: lead });
+      if (errors.length) throw validationError([{ request_id: '0', errors }]);
+      const events = [];
+      applyUpdate(state, lead, plan, patch.updated_by ?? MAIN_USER_ID, events);
+      return { lead, deliveries: await maybeWait(dispatch(state, events), wait) };
+    },
+    async deleteLead(id, { wait = true } = {}) {
+      const lead = leadOr404(id);
+      const events = [];
+      if (!lead.is_deleted) deleteLead(state, lead, MAIN_USER_ID, events);
+      return { ok: true, deliveries: await maybeWait(dispatch(state, events), wait) };
+    },
+    async restoreLead(id, { wait = true } = {}) {
+      const lead = leadOr404(id);
+      const events = [];
+      if (lead.is_deleted) restoreLead(state, lead, MAIN_USER_ID, events);
+      return { ok: true, deliveries: await maybeWait(dispatch(state, events), wait) };
+    },
+
+    /**
+     * Emits synthetic events for existing leads without changing them:
+     * {action, leadId} or {events:[{action, leadId, old_status_id?, old_pipeline_id?, old_responsible_user_id?, text?}]},
+     * optional destination (only that hook) and force (ignore settings/disabled).
+     * Several events → one POST per destination.
+     */
+    async emitWebhook(body = {}) {
+      const specs = Array.isArray(body.events) ? body.events : [body];
+      const events = specs.map((s, i) => {
+        if (!LEAD_ACTIONS.includes(s.action)) throw problemError(400, `events.${i}.action must be one of ${LEAD_ACTIONS.join(', ')}`);
+        const lead = leadOr404(s.leadId ?? s.lead_id);
+        if (s.action === 'note') {
+          const ids = state.data.notesByLead.get(lead.id) ?? [];
+          const note = (s.noteId && state.data.notes.get(s.noteId)) || (ids.length && state.data.notes.get(ids[ids.length - 1])) || {
+            id: 0, entity_id: lead.id, note_type: 'common', params: { text: s.text ?? '' }, created_at: state.now(), updated_at: state.now(),
+            created_by: MAIN_USER_ID, updated_by: MAIN_USER_ID, responsible_user_id: MAIN_USER_ID, group_id: 0,
+          };
+          return noteEvent(state, lead, note);
+        }
+        return leadEvent(state, s.action, lead, {
+          old_status_id: s.old_status_id ?? lead.status_id, old_pipeline_id: s.old_pipeline_id ?? lead.pipeline_id,
+          old_responsible_user_id: s.old_responsible_user_id ?? lead.responsible_user_id,
+        });
+      });
+      const deliveries = await dispatch(state, events, { destination: body.destination ?? null, force: !!body.force });
+      return { deliveries };
+    },
+    webhooks: () => ({ webhooks: [...state.data.webhooks.values()].map(publicWebhook) }),
+    deliveries(filter = {}) {
+      let list = state.deliveries;
+      if (filter.destination) list = list.filter((d) => d.destination === filter.destination);
+      if (filter.limit) list = list.slice(-Number(filter.limit));
+      return { deliveries: list };
+    },
+    clearDeliveries() { state.deliveries = []; return { ok: true }; },
+
+    /** Moves the emulator clock (token/code expiry, timestamps) forward; the rate limiter keeps real time. */
+    advanceClock({ seconds = 0 } = {}) {
+      state.clockOffsetMs += Number(seconds) * 1000;
+      return { now: state.now(), offsetSeconds: state.clockOffsetMs / 1000 };
+    },
+    clock: () => ({ now: state.now(), offsetSeconds: state.clockOffsetMs / 1000 }),
+  };
+  return admin;
+}
+
+function maybeWait(promise, wait) {
+  return wait ? promise : (promise.catch(() => {}), undefined);
+}
+
+/** HTTP mapping of the admin methods. Handlers get (body, params, query). */
+export function buildAdminRouter(admin) {
+  const r = new Router();
+  const q = (query) => Object.fromEntries(Object.entries(query).filter(([, v]) => typeof v === 'string'));
+  r.add('GET', '/_admin', () => ({ routes: r.routes.map((x) => `${x.method} ${x.pattern}`) }));
+  r.add('POST', '/_admin/reset', (b) => admin.reset(b));
+  r.add('POST', '/_admin/seed', (b) => admin.seed(b));
+  r.add('POST', '/_admin/oauth/code', (b) => admin.issueCode(b));
+  r.add('POST', '/_admin/oauth/tokens', (b) => admin.issueTokens(b));
+  r.add('POST', '/_admin/long-lived-token', (b) => admin.longLivedToken(b));
+  r.add('GET', '/_admin/tokens', () => admin.tokens());
+  r.add('POST', '/_admin/tokens/expire', (b) => admin.expireTokens(b));
+  r.add('POST', '/_admin/tokens/revoke', (b) => admin.revokeTokens(b));
+  r.add('GET', '/_admin/faults', () => admin.faults());
+  r.add('POST', '/_admin/faults', (b) => admin.addFaults(b));
+  r.add('DELETE', '/_admin/faults', () => admin.clearFaults());
+  r.add('DELETE', '/_admin/faults/{id}', (b, p) => admin.clearFaults(p.id));
+  r.add('GET', '/_admin/config', () => admin.config({}));
+  r.add('POST', '/_admin/config', (b) => admin.config(b));
+  r.add('GET', '/_admin/stats', () => admin.stats());
+  r.add('POST', '/_admin/stats/reset', () => admin.resetStats());
+  r.add('GET', '/_admin/requests', (b, p, query) => admin.requests(q(query)));
+  r.add('DELETE', '/_admin/requests', () => admin.clearRequests());
+  r.add('GET', '/_admin/leads/count', () => admin.leadCount());
+  r.add('GET', '/_admin/leads/{id}', (b, p) => admin.lead(p.id));
+  r.add('POST', '/_admin/leads', (b) => admin.createLeads(b));
+  r.add('PATCH', '/_admin/leads/{id}', (b, p) => admin.updateLead(p.id, b));
+  r.add('POST', '/_admin/leads/{id}/delete', (b, p) => admin.deleteLead(p.id));
+  r.add('POST', '/_admin/leads/{id}/restore', (b, p) => admin.restoreLead(p.id));
+  r.add('GET', '/_admin/webhooks', () => admin.webhooks());
+  r.add('POST', '/_admin/webhooks/emit', (b) => admin.emitWebhook(b));
+  r.add('GET', '/_admin/webhooks/deliveries', (b, p, query) => admin.deliveries(q(query)));
+  r.add('DELETE', '/_admin/webhooks/deliveries', () => admin.clearDeliveries());
+  r.add('GET', '/_admin/clock', () => admin.clock());
+  r.add('POST', '/_admin/clock', (b) => admin.advanceClock(b));
+  return r;
+}

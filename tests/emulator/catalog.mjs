@@ -1,0 +1,211 @@
+// Account-level reference data: account, users, pipelines/statuses, custom
+// fields, loss reasons, tags and product catalogs.
+import { hal, noContent, toList } from './http.mjs';
+import { ACCOUNT_ID, ensureTag } from './store.mjs';
+import { MSG } from './customfields.mjs';
+import { parsePaging, parseWith, parseOrder, sortBy, pageLinks } from './filters.mjs';
+import { isObj, requestIdOf, requireBatch, throwIfErrors } from './validate.mjs';
+
+const link = (ctx, p) => ({ self: { href: `${ctx.base}${p}` } });
+
+/** Paged HAL list with _total_items/_page_count (users, custom fields, loss reasons carry them). */
+function pagedWithTotals(ctx, key, items, map, opts) {
+  const { page, limit } = parsePaging(ctx.query, opts);
+  const slice = items.slice((page - 1) * limit, page * limit);
+  if (!slice.length) return noContent();
+  const pageCount = Math.max(1, Math.ceil(items.length / limit));
+  const links = pageLinks(ctx, page, limit, page < pageCount);
+  return hal({ _total_items: items.length, _page: page, _page_count: pageCount, _links: links, _embedded: { [key]: slice.map(map) } });
+}
+
+// ---- account --------------------------------------------------------------------
+export function getAccount(ctx) {
+  const { state } = ctx;
+  const a = state.data.account;
+  const w = parseWith(ctx.query);
+  const out = {
+    id: a.id, name: a.name, subdomain: a.subdomain, created_at: a.created_at, created_by: a.created_by,
+    updated_at: a.updated_at, updated_by: a.updated_by, current_user_id: ctx.userId, country: a.country,
+    currency: a.currency, currency_symbol: a.currency_symbol, customers_mode: a.customers_mode,
+    is_unsorted_on: a.is_unsorted_on, mobile_feature_version: a.mobile_feature_version,
+    is_loss_reason_enabled: a.is_loss_reason_enabled, is_helpbot_enabled: a.is_helpbot_enabled,
+    is_technical_account: a.is_technical_account, contact_name_display_order: a.contact_name_display_order,
+    is_api_filter_enabled: true, // reference: the filter API is per-account "alpha"; on here
+  };
+  if (w.has('amojo_id')) out.amojo_id = a.amojo_id;
+  if (w.has('uuid')) out.uuid = a.uuid;
+  if (w.has('version')) out.version = 11;
+  if (w.has('amojo_rights')) out.amojo_rights = { can_direct: true, can_create_groups: true };
+  if (w.has('datetime_settings')) {
+    out.datetime_settings = {
+      date_pattern: 'd.m.Y H:i', short_date_pattern: 'd.m.Y', short_time_pattern: 'H:i', date_format: 'd.m.Y',
+      time_format: 'H:i:s', timezone: 'Europe/Moscow', timezone_offset: '+03:00',
+    };
+  }
+  out._links = link(ctx, '/api/v4/account');
+  const emb = {};
+  if (w.has('users_groups')) emb.users_groups = state.data.groups.map((g) => ({ ...g }));
+  if (w.has('task_types')) {
+    emb.task_types = [
+      { id: 1, name: 'Связаться', color: null, icon_id: null, code: 'FOLLOW_UP' },
+      { id: 2, name: 'Встреча', color: null, icon_id: null, code: 'MEETING' },
+    ];
+  }
+  if (w.has('entity_names')) {
+    emb.entity_names = [{
+      type: 'leads',
+      ru: { gender: 'f', plural_form: { dative: 'сделкам', default: 'сделки', genitive: 'сделок', accusative: 'сделки', instrumental: 'сделками', prepositional: 'сделках' }, singular_form: { dative: 'сделке', default: 'сделка', genitive: 'сделки', accusative: 'сделку', instrumental: 'сделкой', prepositional: 'сделке' } },
+      en: { singular_form: { default: 'lead' }, plural_form: { default: 'leads' }, gender: 'f' },
+    }];
+  }
+  if (Object.keys(emb).length) out._embedded = emb;
+  return hal(out);
+}
+
+// ---- users ----------------------------------------------------------------------
+function rights(u) {
+  const all = { view: 'A', edit: 'A', add: 'A', delete: 'A', export: 'A' };
+  return {
+    leads: { ...all }, contacts: { ...all }, companies: { ...all }, tasks: { edit: 'A', delete: 'A' },
+    mail_access: true, catalog_access: true, files_access: true, status_rights: [], catalog_rights: null,
+    custom_fields_rights: null, oper_day_reports_view_access: false, oper_day_user_tracking: false,
+    is_admin: u.is_admin, is_free: false, is_active: true, group_id: u.group_id || null, role_id: null,
+  };
+}
+
+function userView(ctx, u) {
+  return { id: u.id, name: u.name, email: u.email, lang: u.lang, rights: rights(u), _links: link(ctx, `/api/v4/users/${u.id}`) };
+}
+
+export function listUsers(ctx) {
+  return pagedWithTotals(ctx, 'users', [...ctx.state.data.users.values()], (u) => userView(ctx, u));
+}
+
+export function getUser(ctx) {
+  const u = ctx.state.data.users.get(ctx.params.id);
+  return u ? hal(userView(ctx, u)) : noContent();
+}
+
+// ---- pipelines --------------------------------------------------------------------
+function statusView(ctx, s) {
+  return { ...s, _links: link(ctx, `/api/v4/leads/pipelines/${s.pipeline_id}/statuses/${s.id}`) };
+}
+
+function pipelineView(ctx, p) {
+  const { statuses, ...rest } = p;
+  return {
+    ...rest, _links: link(ctx, `/api/v4/leads/pipelines/${p.id}`),
+    _embedded: { statuses: statuses.map((s) => statusView(ctx, s)) },
+  };
+}
+
+export function listPipelines(ctx) {
+  const items = [...ctx.state.data.pipelines.values()].sort((a, b) => a.sort - b.sort);
+  return hal({ _total_items: items.length, _links: link(ctx, '/api/v4/leads/pipelines'), _embedded: { pipelines: items.map((p) => pipelineView(ctx, p)) } });
+}
+
+export function getPipeline(ctx) {
+  const p = ctx.state.data.pipelines.get(ctx.params.id);
+  return p ? hal(pipelineView(ctx, p)) : noContent();
+}
+
+export function listStatuses(ctx) {
+  const p = ctx.state.data.pipelines.get(ctx.params.id);
+  if (!p) return noContent();
+  return hal({
+    _total_items: p.statuses.length, _links: link(ctx, `/api/v4/leads/pipelines/${p.id}/statuses`),
+    _embedded: { statuses: p.statuses.map((s) => statusView(ctx, s)) },
+  });
+}
+
+export function getStatus(ctx) {
+  const p = ctx.state.data.pipelines.get(ctx.params.id);
+  const s = p?.statuses.find((x) => x.id === ctx.params.statusId);
+  return s ? hal(statusView(ctx, s)) : noContent();
+}
+
+// ---- custom fields ------------------------------------------------------------------
+function fieldView(ctx, entity, f) {
+  return { ...f, enums: f.enums ? f.enums.map((e) => ({ ...e })) : null, _links: link(ctx, `/api/v4/${entity}/custom_fields/${f.id}`) };
+}
+
+export const listCustomFields = (entity) => (ctx) => {
+  const f = isObj(ctx.query.filter) ? ctx.query.filter : {};
+  const types = f.type !== undefined ? new Set(toList(f.type).map(String)) : null;
+  let items = [...ctx.state.data.customFields[entity].values()].filter((x) => !types || types.has(x.type));
+  const order = parseOrder(ctx.query, ['sort', 'id']);
+  if (order?.field === 'sort') items = items.slice().sort((a, b) => (order.dir === 'desc' ? -1 : 1) * (a.sort - b.sort || a.id - b.id));
+  else if (order) items = sortBy(items, order);
+  return pagedWithTotals(ctx, 'custom_fields', items, (x) => fieldView(ctx, entity, x));
+};
+
+export const getCustomField = (entity) => (ctx) => {
+  const f = ctx.state.data.customFields[entity].get(ctx.params.id);
+  return f ? hal(fieldView(ctx, entity, f)) : noContent();
+};
+
+// ---- loss reasons ---------------------------------------------------------------------
+const lossView = (ctx, r) => ({ ...r, _links: link(ctx, `/api/v4/leads/loss_reasons/${r.id}`) });
+
+export function listLossReasons(ctx) {
+  return pagedWithTotals(ctx, 'loss_reasons', [...ctx.state.data.lossReasons.values()], (r) => lossView(ctx, r));
+}
+
+export function getLossReason(ctx) {
+  const r = ctx.state.data.lossReasons.get(ctx.params.id);
+  return r ? hal(lossView(ctx, r)) : noContent();
+}
+
+// ---- tags ---------------------------------------------------------------------------
+export const listTags = (entity) => (ctx) => {
+  const { page, limit } = parsePaging(ctx.query);
+  const f = isObj(ctx.query.filter) ? ctx.query.filter : {};
+  const q = typeof ctx.query.query === 'string' ? ctx.query.query.trim().toLowerCase() : '';
+  const names = f.name !== undefined ? new Set(toList(f.name).map((s) => String(s).toLowerCase())) : null;
+  const ids = f.id !== undefined ? new Set(toList(f.id).map(Number)) : null;
+  const items = [...ctx.state.data.tags[entity].values()].filter((t) =>
+    (!q || t.name.toLowerCase().includes(q)) && (!names || names.has(t.name.toLowerCase())) && (!ids || ids.has(t.id)));
+  const slice = items.slice((page - 1) * limit, page * limit);
+  if (!slice.length) return noContent();
+  return hal({ _page: page, _links: pageLinks(ctx, page, limit, slice.length === limit), _embedded: { tags: slice.map((t) => ({ ...t })) } });
+};
+
+/** POST /api/v4/leads/tags [{name, color?}]: an existing name returns the existing tag. */
+export const createTags = (entity) => (ctx) => {
+  const { state } = ctx;
+  const body = ctx.body();
+  requireBatch(body, 250);
+  const checked = body.map((item, i) => {
+    const errors = [];
+    if (!isObj(item) || typeof item.name !== 'string' || item.name.trim() === '') errors.push({ code: 'FieldMissing', path: 'name', detail: MSG.blank });
+    else if (item.color !== undefined && item.color !== null && (typeof item.color !== 'string' || !/^[0-9A-Fa-f]{6}$/.test(item.color))) {
+      errors.push({ code: 'NotSupportedChoice', path: 'color', detail: MSG.choice });
+    }
+    return { request_id: requestIdOf(item, i), errors, item };
+  });
+  throwIfErrors(checked);
+  const out = checked.map((c) => {
+    const tag = ensureTag(state, entity, c.item.name);
+    if (c.item.color) tag.color = c.item.color.toUpperCase();
+    return { id: tag.id, name: tag.name, color: tag.color, request_id: c.request_id };
+  });
+  return hal({ _links: link(ctx, `/api/v4/${entity}/tags`), _embedded: { tags: out } });
+};
+
+// ---- catalogs (products linked to leads) ------------------------------------------------
+export function listCatalogs(ctx) {
+  const items = [...ctx.state.data.catalogs.values()].map((c) => ({ ...c, account_id: ACCOUNT_ID, _links: link(ctx, `/api/v4/catalogs/${c.id}`) }));
+  if (!items.length) return noContent();
+  return hal({ _page: 1, _links: link(ctx, '/api/v4/catalogs'), _embedded: { catalogs: items } });
+}
+
+export function listCatalogElements(ctx) {
+  const { page, limit } = parsePaging(ctx.query);
+  const items = [...ctx.state.data.catalogElements.values()].filter((e) => e.catalog_id === ctx.params.id);
+  const slice = items.slice((page - 1) * limit, page * limit);
+  if (!slice.length) return noContent();
+  return hal({
+    _page: page, _links: pageLinks(ctx, page, limit, slice.length === limit),
+    _embedded: { elements: slice.map((e) => ({ id: e.id, name: e.name, catalog_id: e.catalog_id, is_deleted: false, custom_fields_values: null, account_id: ACCOUNT_ID, _links: link(ctx, `/api/v4/catalogs/${e.catalog_id}/elements/${e.id}`) })) },
+  });
+}

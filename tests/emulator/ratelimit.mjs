@@ -1,0 +1,41 @@
+// Per-token request limiter. Reference "Errors and limits": ≤ 7 req/s; beyond
+// that amoCRM's nginx answers 429 with an HTML page and no Retry-After.
+// Sliding 1-second window over *accepted* requests: a rejected request does not
+// use up capacity, so a client that backs off recovers after ≤ 1 s.
+
+export class RateLimiter {
+  constructor() {
+    this.windows = new Map(); // key → timestamps (ms, real time) of accepted requests
+    this.lastSweep = Date.now();
+  }
+
+  /** Returns true if the request may proceed (and records it), false for a 429. */
+  take(key, limit, nowMs = Date.now()) {
+    if (!limit) return true;
+    let w = this.windows.get(key);
+    if (!w) this.windows.set(key, (w = []));
+    const cutoff = nowMs - 1000;
+    let drop = 0;
+    while (drop < w.length && w[drop] <= cutoff) drop++;
+    if (drop) w.splice(0, drop);
+    if (w.length >= limit) return false;
+    w.push(nowMs);
+    if (nowMs - this.lastSweep > 10000) this.sweep(nowMs);
+    return true;
+  }
+
+  sweep(nowMs) {
+    this.lastSweep = nowMs;
+    for (const [k, w] of this.windows) if (!w.length || w[w.length - 1] <= nowMs - 1000) this.windows.delete(k);
+  }
+
+  reset() {
+    this.windows.clear();
+  }
+}
+
+/** Limiter key: the Bearer token itself (limits are per token); anonymous calls per client address. */
+export function rateKey(req) {
+  const m = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '');
+  return m ? `t:${m[1]}` : `ip:${req.socket.remoteAddress}`;
+}
