@@ -1,0 +1,85 @@
+//! One execution of a node operation: the JSON the shell hands over, checked
+//! and turned into a running [`Driver`].
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::account::{AccountAddress, AddressConfig};
+use crate::engine::{Driver, Step};
+use crate::error::NodeError;
+use crate::http::{Outcome, Response, TransportFailure};
+use crate::lead;
+use crate::ratelimit::{RateLimiter, DEFAULT_PER_SECOND};
+
+/// Upper bound for the credential's request-rate setting: far above amoCRM's
+/// documented 7/s, to allow accounts with a raised limit, and low enough that a
+/// typo cannot get the server's IP banned in seconds.
+pub const MAX_PER_SECOND: u32 = 50;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallInput {
+    pub resource: String,
+    pub operation: String,
+    pub account: AddressConfig,
+    #[serde(default)]
+    pub items: Vec<Value>,
+    #[serde(default)]
+    pub requests_per_second: Option<f64>,
+}
+
+pub struct Call {
+    driver: Driver,
+    account_key: String,
+    per_second: u32,
+}
+
+impl Call {
+    pub fn prepare(input_json: &str) -> Result<Call, NodeError> {
+        let input: CallInput = serde_json::from_str(input_json)
+            .map_err(|e| NodeError::internal(format!("the node sent the core unreadable input: {e}")))?;
+        let account = AccountAddress::from_config(&input.account)?;
+        let per_second = match input.requests_per_second {
+            None => DEFAULT_PER_SECOND,
+            Some(r) if r.fract() == 0.0 && (1.0..=MAX_PER_SECOND as f64).contains(&r) => r as u32,
+            Some(r) => {
+                return Err(NodeError::new(
+                    crate::error::ErrorKind::Input,
+                    format!("Credential field \"Requests per Second\": {r} is not allowed; use a whole number from 1 to {MAX_PER_SECOND} (amoCRM allows 7)"),
+                ))
+            }
+        };
+        let account_key = account.origin().to_string();
+        let op = match input.resource.as_str() {
+            "lead" => lead::operation(&input.operation, account, input.items)?,
+            other => return Err(NodeError::internal(format!("unknown resource \"{other}\""))),
+        };
+        Ok(Call {
+            driver: Driver::new(op),
+            account_key,
+            per_second,
+        })
+    }
+
+    pub fn start(&mut self) -> Step {
+        self.driver.start()
+    }
+
+    pub fn on_response(&mut self, id: u32, response: Response, limiter: &mut RateLimiter, now_ms: f64) -> Step {
+        let step = self.driver.on_outcome(id, Outcome::Response(response));
+        if step.throttled {
+            limiter.throttle(&self.account_key, now_ms);
+        }
+        step
+    }
+
+    pub fn on_transport_failure(&mut self, id: u32, code: &str) -> Step {
+        self.driver
+            .on_outcome(id, Outcome::Transport(TransportFailure { code: code.to_string() }))
+    }
+
+    /// Reserves a send slot in the account's shared budget; returns the wait.
+    pub fn reserve(&self, limiter: &mut RateLimiter, now_ms: f64) -> f64 {
+        limiter.reserve(&self.account_key, now_ms, self.per_second)
+    }
+}

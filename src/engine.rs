@@ -1,0 +1,433 @@
+//! The state machine every node operation runs in.
+//!
+//! An [`Operation`] knows one amoCRM task (fetch these leads, create those in
+//! batches, follow the pages); the [`Driver`] around it owns what is common to
+//! all of them: numbering requests, how many are in flight, and what to do with
+//! rate limits, server errors and broken connections. The shell's loop is the
+//! same few lines for every operation:
+//!
+//! ```text
+//! step = driver.start()
+//! loop { emit step.emit; send step.requests; if step.done break;
+//!        step = driver.on_outcome(id, outcome of one request) }
+//! ```
+//!
+//! Retry policy, in one place:
+//! * 429 means nginx refused the request before amoCRM saw it, so any request,
+//!   a create included, is sent again after a growing pause.
+//! * 5xx and broken connections are retried only for requests that are safe to
+//!   repeat (reads, and updates that set absolute values). A create is never
+//!   resent: amoCRM may have applied it although the client saw a 504, and a
+//!   second send would duplicate the records. The operation receives
+//!   [`ApiError::MaybeApplied`] instead.
+//! * 403 (a block or a ban) and every other status are final at once:
+//!   retrying a ban extends it.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api_error::ApiError;
+use crate::error::NodeError;
+use crate::http::{Outcome, Request, Response};
+
+/// Pauses before resending a request that got 429. amoCRM sends no
+/// Retry-After; its limit is per second, so the first pause lets the window
+/// pass and later ones leave room for other clients of the same account.
+pub const RATE_LIMIT_BACKOFF_MS: [u64; 5] = [1_000, 2_000, 4_000, 8_000, 16_000];
+
+/// Pauses before resending a safe request after a 5xx or a broken connection:
+/// short first (a dropped keep-alive connection), then long enough for a
+/// restarting backend.
+pub const SERVER_RETRY_BACKOFF_MS: [u64; 3] = [500, 2_000, 5_000];
+
+/// Requests of one operation in flight at once. The shared rate limiter
+/// spaces them anyway; the cap keeps memory and ordering sane when a node
+/// gets thousands of items.
+pub const MAX_IN_FLIGHT: usize = 8;
+
+/// A 2xx response (204 included), or the error it became.
+pub type Reply = Result<Response, ApiError>;
+
+/// Whether a request may be sent twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    Safe,
+    /// Not safe to repeat; the text says what it does ("creates 250 leads")
+    /// for the message shown when its fate is unknown.
+    Unsafe(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Emit {
+    Item { index: usize, json: Value },
+    Error { index: usize, error: NodeError },
+}
+
+/// What an operation asks for while handling a start or a reply.
+#[derive(Debug, Default)]
+pub struct Io {
+    calls: Vec<(u64, Request, Replay)>,
+    emits: Vec<Emit>,
+}
+
+impl Io {
+    /// Sends `request`; its reply comes back to the operation with `tag`.
+    pub fn send(&mut self, tag: u64, request: Request, replay: Replay) {
+        self.calls.push((tag, request, replay));
+    }
+
+    pub fn emit(&mut self, index: usize, json: Value) {
+        self.emits.push(Emit::Item { index, json });
+    }
+
+    pub fn fail(&mut self, index: usize, error: NodeError) {
+        self.emits.push(Emit::Error { index, error });
+    }
+}
+
+pub trait Operation {
+    fn start(&mut self, io: &mut Io);
+    fn on_reply(&mut self, tag: u64, reply: Reply, io: &mut Io);
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outgoing {
+    pub id: u32,
+    /// Wait this long before sending (a back-off); the shared rate limiter may
+    /// add more.
+    pub delay_ms: u64,
+    #[serde(flatten)]
+    pub request: Request,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub requests: Vec<Outgoing>,
+    pub emit: Vec<Emit>,
+    pub done: bool,
+    /// A 429 arrived: the shell's rate limiter should slow down for the account.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub throttled: bool,
+    /// The whole call failed before any item could be processed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fatal: Option<NodeError>,
+}
+
+impl Step {
+    pub fn fatal(error: NodeError) -> Step {
+        Step {
+            requests: Vec::new(),
+            emit: Vec::new(),
+            done: true,
+            throttled: false,
+            fatal: Some(error),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Attempt {
+    tag: u64,
+    request: Request,
+    replay: Replay,
+    /// Resends so far.
+    retries: usize,
+    delay_ms: u64,
+}
+
+pub struct Driver {
+    op: Box<dyn Operation>,
+    next_id: u32,
+    in_flight: BTreeMap<u32, Attempt>,
+    queue: VecDeque<Attempt>,
+    max_in_flight: usize,
+}
+
+impl Driver {
+    pub fn new(op: Box<dyn Operation>) -> Driver {
+        Driver {
+            op,
+            next_id: 0,
+            in_flight: BTreeMap::new(),
+            queue: VecDeque::new(),
+            max_in_flight: MAX_IN_FLIGHT,
+        }
+    }
+
+    pub fn with_max_in_flight(mut self, n: usize) -> Driver {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    pub fn start(&mut self) -> Step {
+        let mut io = Io::default();
+        self.op.start(&mut io);
+        self.step(io, false)
+    }
+
+    /// Hands the outcome of request `id` to the driver.
+    pub fn on_outcome(&mut self, id: u32, outcome: Outcome) -> Step {
+        let Some(attempt) = self.in_flight.remove(&id) else {
+            return Step::fatal(NodeError::internal(format!(
+                "the core got an answer for request {id}, which it never asked for"
+            )));
+        };
+        let mut io = Io::default();
+        let mut throttled = false;
+        match decide(&attempt, outcome) {
+            Decision::Retry { delay_ms, rate_limited } => {
+                throttled = rate_limited;
+                // Front of the queue: a retried request keeps its place.
+                self.queue.push_front(Attempt {
+                    retries: attempt.retries + 1,
+                    delay_ms,
+                    ..attempt
+                });
+            }
+            Decision::Deliver(reply) => self.op.on_reply(attempt.tag, reply, &mut io),
+        }
+        self.step(io, throttled)
+    }
+
+    fn step(&mut self, io: Io, throttled: bool) -> Step {
+        for (tag, request, replay) in io.calls {
+            self.queue.push_back(Attempt {
+                tag,
+                request,
+                replay,
+                retries: 0,
+                delay_ms: 0,
+            });
+        }
+        let mut requests = Vec::new();
+        while self.in_flight.len() < self.max_in_flight {
+            let Some(attempt) = self.queue.pop_front() else {
+                break;
+            };
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1);
+            requests.push(Outgoing {
+                id,
+                delay_ms: attempt.delay_ms,
+                request: attempt.request.clone(),
+            });
+            self.in_flight.insert(id, attempt);
+        }
+        Step {
+            requests,
+            emit: io.emits,
+            done: self.in_flight.is_empty() && self.queue.is_empty(),
+            throttled,
+            fatal: None,
+        }
+    }
+}
+
+enum Decision {
+    Retry { delay_ms: u64, rate_limited: bool },
+    Deliver(Reply),
+}
+
+fn decide(attempt: &Attempt, outcome: Outcome) -> Decision {
+    let retry_after = |schedule: &[u64]| schedule.get(attempt.retries).copied();
+    match outcome {
+        Outcome::Response(r) if (200..300).contains(&r.status) => Decision::Deliver(Ok(r)),
+        Outcome::Response(r) if r.status == 429 => match retry_after(&RATE_LIMIT_BACKOFF_MS) {
+            Some(delay_ms) => Decision::Retry {
+                delay_ms,
+                rate_limited: true,
+            },
+            None => Decision::Deliver(Err(ApiError::RateLimited)),
+        },
+        Outcome::Response(r) if r.status >= 500 => match (&attempt.replay, retry_after(&SERVER_RETRY_BACKOFF_MS)) {
+            (Replay::Safe, Some(delay_ms)) => Decision::Retry {
+                delay_ms,
+                rate_limited: false,
+            },
+            (Replay::Safe, None) => Decision::Deliver(Err(ApiError::from_response(&r))),
+            (Replay::Unsafe(what), _) => Decision::Deliver(Err(ApiError::MaybeApplied {
+                what: what.clone(),
+                status: Some(r.status),
+            })),
+        },
+        Outcome::Response(r) => Decision::Deliver(Err(ApiError::from_response(&r))),
+        Outcome::Transport(failure) => {
+            let repeatable = attempt.replay == Replay::Safe || failure.request_never_sent();
+            match (repeatable, retry_after(&SERVER_RETRY_BACKOFF_MS), &attempt.replay) {
+                (true, Some(delay_ms), _) => Decision::Retry {
+                    delay_ms,
+                    rate_limited: false,
+                },
+                (_, _, Replay::Unsafe(what)) if !failure.request_never_sent() => {
+                    Decision::Deliver(Err(ApiError::MaybeApplied {
+                        what: what.clone(),
+                        status: None,
+                    }))
+                }
+                _ => Decision::Deliver(Err(ApiError::from_transport(&failure))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::TransportFailure;
+    use serde_json::json;
+
+    /// Sends one request per tag given and reports every reply as an item.
+    struct Echo {
+        calls: Vec<(u64, Replay)>,
+    }
+
+    impl Operation for Echo {
+        fn start(&mut self, io: &mut Io) {
+            for (tag, replay) in &self.calls {
+                io.send(*tag, Request::get(format!("https://x.amocrm.ru/{tag}")), replay.clone());
+            }
+        }
+        fn on_reply(&mut self, tag: u64, reply: Reply, io: &mut Io) {
+            match reply {
+                Ok(r) => io.emit(tag as usize, json!({ "status": r.status })),
+                Err(e) => io.fail(tag as usize, NodeError::api("", &e)),
+            }
+        }
+    }
+
+    fn driver(calls: Vec<(u64, Replay)>) -> Driver {
+        Driver::new(Box::new(Echo { calls }))
+    }
+
+    fn resp(status: u16) -> Outcome {
+        Outcome::Response(Response::new(status, ""))
+    }
+
+    fn dropped() -> Outcome {
+        Outcome::Transport(TransportFailure {
+            code: "ECONNRESET".into(),
+        })
+    }
+
+    #[test]
+    fn success_is_delivered_and_finishes() {
+        let mut d = driver(vec![(0, Replay::Safe)]);
+        let s = d.start();
+        assert_eq!(s.requests.len(), 1);
+        assert!(!s.done);
+        let s = d.on_outcome(s.requests[0].id, resp(200));
+        assert!(s.done);
+        assert_eq!(
+            s.emit,
+            vec![Emit::Item {
+                index: 0,
+                json: json!({"status": 200})
+            }]
+        );
+    }
+
+    #[test]
+    fn rate_limited_requests_are_resent_with_growing_pauses_even_when_unsafe() {
+        let mut d = driver(vec![(0, Replay::Unsafe("creates 1 lead".into()))]);
+        let mut s = d.start();
+        for expected in RATE_LIMIT_BACKOFF_MS {
+            s = d.on_outcome(s.requests[0].id, resp(429));
+            assert!(s.throttled);
+            assert_eq!(s.requests[0].delay_ms, expected);
+        }
+        s = d.on_outcome(s.requests[0].id, resp(429));
+        assert!(s.done);
+        let Emit::Error { error, .. } = &s.emit[0] else {
+            panic!()
+        };
+        assert_eq!(error.http_code, Some(429));
+    }
+
+    #[test]
+    fn safe_requests_survive_server_errors_and_dropped_connections() {
+        let mut d = driver(vec![(0, Replay::Safe)]);
+        let s = d.start();
+        let s = d.on_outcome(s.requests[0].id, resp(503));
+        assert_eq!(s.requests[0].delay_ms, SERVER_RETRY_BACKOFF_MS[0]);
+        let s = d.on_outcome(s.requests[0].id, dropped());
+        assert_eq!(s.requests[0].delay_ms, SERVER_RETRY_BACKOFF_MS[1]);
+        let s = d.on_outcome(s.requests[0].id, resp(200));
+        assert!(s.done);
+        assert!(matches!(s.emit[0], Emit::Item { .. }));
+    }
+
+    #[test]
+    fn safe_requests_give_up_after_the_schedule() {
+        let mut d = driver(vec![(0, Replay::Safe)]);
+        let mut s = d.start();
+        for _ in SERVER_RETRY_BACKOFF_MS {
+            s = d.on_outcome(s.requests[0].id, resp(502));
+        }
+        let s = d.on_outcome(s.requests[0].id, resp(502));
+        let Emit::Error { error, .. } = &s.emit[0] else {
+            panic!()
+        };
+        assert_eq!(error.http_code, Some(502));
+    }
+
+    #[test]
+    fn unsafe_requests_are_never_resent_after_a_5xx_or_a_dropped_connection() {
+        for outcome in [resp(504), resp(500), dropped()] {
+            let mut d = driver(vec![(0, Replay::Unsafe("creates 2 leads".into()))]);
+            let s = d.start();
+            let s = d.on_outcome(s.requests[0].id, outcome);
+            assert!(s.requests.is_empty());
+            assert!(s.done);
+            let Emit::Error { error, .. } = &s.emit[0] else {
+                panic!()
+            };
+            assert!(error.message.contains("creates 2 leads"), "{}", error.message);
+            assert!(error.message.contains("may have been applied"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn unsafe_requests_that_never_left_are_resent() {
+        let mut d = driver(vec![(0, Replay::Unsafe("creates 1 lead".into()))]);
+        let s = d.start();
+        let s = d.on_outcome(
+            s.requests[0].id,
+            Outcome::Transport(TransportFailure {
+                code: "ECONNREFUSED".into(),
+            }),
+        );
+        assert_eq!(s.requests.len(), 1);
+    }
+
+    #[test]
+    fn forbidden_is_final_at_once() {
+        let mut d = driver(vec![(0, Replay::Safe)]);
+        let s = d.start();
+        let s = d.on_outcome(s.requests[0].id, resp(403));
+        assert!(s.done && s.requests.is_empty());
+    }
+
+    #[test]
+    fn in_flight_requests_are_capped_and_refilled() {
+        let calls = (0..20).map(|t| (t, Replay::Safe)).collect();
+        let mut d = driver(calls).with_max_in_flight(3);
+        let s = d.start();
+        assert_eq!(s.requests.len(), 3);
+        let s = d.on_outcome(s.requests[1].id, resp(200));
+        assert_eq!(s.requests.len(), 1);
+        assert!(!s.done);
+    }
+
+    #[test]
+    fn unknown_ids_are_reported_as_internal_errors() {
+        let mut d = driver(vec![]);
+        assert!(d.start().done);
+        let s = d.on_outcome(99, resp(200));
+        assert!(s.fatal.is_some());
+    }
+}

@@ -1,0 +1,138 @@
+//! Plain values describing HTTP exchanges: what the shell must send, and what
+//! came back. The core never opens a socket; these cross the boundary as JSON.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Option<Method> {
+        match s.to_ascii_uppercase().as_str() {
+            "GET" => Some(Method::Get),
+            "POST" => Some(Method::Post),
+            "PATCH" => Some(Method::Patch),
+            "PUT" => Some(Method::Put),
+            "DELETE" => Some(Method::Delete),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request for the shell to send, exactly as described: the URL already
+/// carries its query string (amoCRM's bracket syntax is encoded here, not by
+/// the shell's HTTP library), and the body is already serialised JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub method: Method,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Request {
+    pub fn new(method: Method, url: String) -> Request {
+        let mut headers = BTreeMap::new();
+        headers.insert(
+            "accept".to_string(),
+            "application/json, application/hal+json, application/problem+json".to_string(),
+        );
+        Request {
+            method,
+            url,
+            body: None,
+            headers,
+        }
+    }
+
+    pub fn get(url: String) -> Request {
+        Request::new(Method::Get, url)
+    }
+
+    /// Attaches a JSON body.
+    pub fn json(mut self, body: &serde_json::Value) -> Request {
+        self.headers
+            .insert("content-type".to_string(), "application/json".to_string());
+        self.body = Some(body.to_string());
+        self
+    }
+}
+
+/// What came back for a request: a response with any status, or a failure to
+/// get one (connection refused or dropped, timeout).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Response(Response),
+    Transport(TransportFailure),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    pub status: u16,
+    /// Header names in lower case.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: String,
+}
+
+impl Response {
+    pub fn new(status: u16, body: impl Into<String>) -> Response {
+        Response {
+            status,
+            headers: BTreeMap::new(),
+            body: body.into(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.insert(name.to_ascii_lowercase(), value.to_string());
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    pub fn is_html(&self) -> bool {
+        self.header("content-type").is_some_and(|c| c.contains("text/html")) || self.body.trim_start().starts_with('<')
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransportFailure {
+    /// Node's error code (`ECONNRESET`, `ECONNREFUSED`, `ETIMEDOUT`, ...), if any.
+    #[serde(default)]
+    pub code: String,
+}
+
+impl TransportFailure {
+    /// Failures that happen before any byte of the request left this machine,
+    /// so even a create is safe to send again.
+    pub fn request_never_sent(&self) -> bool {
+        matches!(self.code.as_str(), "ECONNREFUSED" | "ENOTFOUND" | "EAI_AGAIN")
+    }
+}

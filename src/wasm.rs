@@ -1,0 +1,209 @@
+//! The WebAssembly boundary: a handful of functions taking and returning JSON
+//! strings.
+//!
+//! Strings rather than JS objects built field by field: V8's `JSON.parse` on
+//! one string is faster than thousands of boundary crossings, and the glue
+//! stays a few lines of UTF-8 copying that passes n8n's package scanner.
+//! Everything here is a thin adapter over the plain-Rust modules and runs
+//! natively too, so it is covered by `cargo test`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+
+use crate::account::{AccountAddress, AddressConfig};
+use crate::call::Call;
+use crate::error::NodeError;
+use crate::http::Response;
+use crate::ratelimit::RateLimiter;
+
+thread_local! {
+    /// One budget per process: the module is instantiated once per n8n
+    /// process and shared by every execution in it.
+    static LIMITER: RefCell<RateLimiter> = RefCell::new(RateLimiter::default());
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| json!({"fatal": NodeError::internal(e.to_string())}).to_string())
+}
+
+fn error_json(error: NodeError) -> String {
+    json!({ "error": error }).to_string()
+}
+
+/// A running node operation. JS: `new NodeCall(inputJson)`, then `start()`,
+/// then `resume()`/`fail()` with each request's outcome until a step says
+/// `done`, then `free()`.
+#[wasm_bindgen]
+pub struct NodeCall {
+    call: Result<Call, NodeError>,
+}
+
+#[derive(Deserialize)]
+struct ResponseMeta {
+    status: u16,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+#[wasm_bindgen]
+impl NodeCall {
+    #[wasm_bindgen(constructor)]
+    pub fn new(input: &str) -> NodeCall {
+        NodeCall {
+            call: Call::prepare(input),
+        }
+    }
+
+    /// The first step, or a step with `fatal` when the input was refused.
+    pub fn start(&mut self) -> String {
+        match &mut self.call {
+            Ok(call) => to_json(&call.start()),
+            Err(e) => to_json(&crate::engine::Step::fatal(e.clone())),
+        }
+    }
+
+    /// Feeds the response to request `id`. `meta` is `{"status", "headers"}`
+    /// with lower-case header names; the body travels separately to avoid
+    /// escaping it into JSON.
+    pub fn resume(&mut self, id: u32, meta: &str, body: &str, now_ms: f64) -> String {
+        let Ok(call) = &mut self.call else {
+            return self.start();
+        };
+        let meta: ResponseMeta = match serde_json::from_str(meta) {
+            Ok(m) => m,
+            Err(e) => {
+                return to_json(&crate::engine::Step::fatal(NodeError::internal(format!(
+                    "unreadable response meta: {e}"
+                ))))
+            }
+        };
+        let response = Response {
+            status: meta.status,
+            headers: meta.headers,
+            body: body.to_string(),
+        };
+        LIMITER.with(|l| to_json(&call.on_response(id, response, &mut l.borrow_mut(), now_ms)))
+    }
+
+    /// Request `id` got no response; `code` is Node's error code.
+    pub fn fail(&mut self, id: u32, code: &str) -> String {
+        match &mut self.call {
+            Ok(call) => to_json(&call.on_transport_failure(id, code)),
+            Err(_) => self.start(),
+        }
+    }
+
+    /// Milliseconds to wait before sending the next request of this call, in
+    /// the account's budget shared by the whole process.
+    pub fn reserve(&self, now_ms: f64) -> f64 {
+        match &self.call {
+            Ok(call) => LIMITER.with(|l| call.reserve(&mut l.borrow_mut(), now_ms)),
+            Err(_) => 0.0,
+        }
+    }
+}
+
+/// Validates the credential's address fields: `{"origin": "https://…"}` or
+/// `{"error": {…}}`.
+#[wasm_bindgen(js_name = checkAccount)]
+pub fn check_account(config: &str) -> String {
+    match account_of(config) {
+        Ok(a) => json!({ "origin": a.origin(), "host": a.host() }).to_string(),
+        Err(e) => error_json(e),
+    }
+}
+
+/// The last gate before a token is attached: is `url` on the credential's own
+/// account? `{"ok": true}` or `{"error": {…}}`.
+#[wasm_bindgen(js_name = checkRequestUrl)]
+pub fn check_request_url(config: &str, url: &str) -> String {
+    match account_of(config) {
+        Ok(a) if a.owns_url(url) => json!({ "ok": true }).to_string(),
+        Ok(a) => error_json(NodeError::new(
+            crate::error::ErrorKind::Address,
+            format!(
+                "Refused to send the amoCRM credential to another address: this credential may only be used for requests to {}",
+                a.origin()
+            ),
+        )),
+        Err(e) => error_json(e),
+    }
+}
+
+fn account_of(config: &str) -> Result<AccountAddress, NodeError> {
+    let config: AddressConfig =
+        serde_json::from_str(config).map_err(|e| NodeError::internal(format!("unreadable credential fields: {e}")))?;
+    Ok(AccountAddress::from_config(&config)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn parse(s: &str) -> Value {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn check_account_reports_origin_or_error() {
+        let ok = parse(&check_account(
+            r#"{"environment":"cloud","address":"https://Shop.kommo.com/"}"#,
+        ));
+        assert_eq!(ok["origin"], "https://shop.kommo.com");
+        let bad = parse(&check_account(r#"{"environment":"cloud","address":"evil.test"}"#));
+        assert_eq!(bad["error"]["kind"], "address");
+        assert!(bad["error"]["message"].as_str().unwrap().contains("evil.test"));
+    }
+
+    #[test]
+    fn check_request_url_refuses_foreign_hosts() {
+        let cfg = r#"{"environment":"cloud","address":"shop","zone":"amocrm.ru"}"#;
+        assert_eq!(
+            parse(&check_request_url(cfg, "https://shop.amocrm.ru/api/v4/account"))["ok"],
+            true
+        );
+        let bad = parse(&check_request_url(cfg, "https://evil.test/api/v4/account"));
+        assert!(bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("https://shop.amocrm.ru"));
+    }
+
+    #[test]
+    fn a_call_runs_through_the_boundary() {
+        let input = json!({
+            "resource": "lead", "operation": "get",
+            "account": {"environment": "local", "baseUrl": "http://127.0.0.1:9"},
+            "items": [{"leadId": "5", "with": ["contacts"]}]
+        });
+        let mut call = NodeCall::new(&input.to_string());
+        let step = parse(&call.start());
+        assert_eq!(
+            step["requests"][0]["url"],
+            "http://127.0.0.1:9/api/v4/leads/5?with=contacts"
+        );
+        assert_eq!(step["requests"][0]["method"], "GET");
+        let id = step["requests"][0]["id"].as_u64().unwrap() as u32;
+        let step = parse(&call.resume(
+            id,
+            r#"{"status":200,"headers":{"content-type":"application/hal+json"}}"#,
+            r#"{"id":5,"name":"Deal"}"#,
+            0.0,
+        ));
+        assert_eq!(step["done"], true);
+        assert_eq!(step["emit"][0]["json"]["name"], "Deal");
+    }
+
+    #[test]
+    fn refused_accounts_fail_the_whole_call() {
+        let input = json!({"resource": "lead", "operation": "get", "account": {"environment": "local", "baseUrl": "http://10.0.0.1"}, "items": [{}]});
+        let step = parse(&NodeCall::new(&input.to_string()).start());
+        assert_eq!(step["fatal"]["kind"], "address");
+        assert_eq!(step["done"], true);
+    }
+}
