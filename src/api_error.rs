@@ -80,6 +80,11 @@ pub enum ApiError {
         detail: Option<String>,
         request_id: Option<String>,
     },
+    /// 401, and renewing the access token failed too; `reason` is the token
+    /// error's own message.
+    ReauthFailed {
+        reason: String,
+    },
     PaymentRequired {
         request_id: Option<String>,
     },
@@ -171,7 +176,7 @@ impl ApiError {
     pub fn http_code(&self) -> Option<u16> {
         Some(match self {
             ApiError::Validation { .. } | ApiError::BadRequest { .. } => 400,
-            ApiError::Unauthorized { .. } => 401,
+            ApiError::Unauthorized { .. } | ApiError::ReauthFailed { .. } => 401,
             ApiError::PaymentRequired { .. } => 402,
             ApiError::Forbidden { .. } => 403,
             ApiError::NotFound { .. } => 404,
@@ -192,6 +197,9 @@ impl ApiError {
             }
             ApiError::Unauthorized { .. } => {
                 "The access token is missing, expired or revoked, or belongs to another account. For a long-lived token, create a new one in amoCRM (Settings → Integrations → your private integration → Keys and scopes) and paste it into the credential. For OAuth, reconnect the credential."
+            }
+            ApiError::ReauthFailed { .. } => {
+                "Reconnect the credential: open it in n8n, follow the instructions of the error above, and save it. Tokens are renewed automatically afterwards."
             }
             ApiError::PaymentRequired { .. } => {
                 "amoCRM refuses API calls while the account's subscription is unpaid or its trial has ended. Renew the subscription in amoCRM (Settings → Billing), then run the workflow again."
@@ -257,6 +265,17 @@ impl fmt::Display for ApiError {
             ApiError::Unauthorized { detail, .. } => {
                 with_detail(f, "amoCRM did not accept the credential (401)", detail)
             }
+            ApiError::ReauthFailed { reason } if reason.is_empty() => {
+                write!(
+                    f,
+                    "amoCRM did not accept the credential (401), and renewing the access token failed"
+                )
+            }
+            ApiError::ReauthFailed { reason } => write!(
+                f,
+                "amoCRM did not accept the credential (401), and renewing the access token failed: {}",
+                crate::input::shorten_to(reason, 400)
+            ),
             ApiError::PaymentRequired { .. } => {
                 write!(f, "The amoCRM account's subscription has lapsed (402 Payment Required)")
             }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::account::{AccountAddress, AddressConfig};
 use crate::engine::{Driver, Step};
 use crate::error::NodeError;
-use crate::http::{Outcome, Response, TransportFailure};
+use crate::http::{Outcome, Request, Response, TransportFailure};
 use crate::lead;
 use crate::ratelimit::{RateLimiter, DEFAULT_PER_SECOND};
 
@@ -26,7 +26,15 @@ pub struct CallInput {
     pub items: Vec<Value>,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
+    /// How the credential authenticates: `longLivedToken`, `oauth` (tokens
+    /// managed by this package) or `oauth2` (n8n's OAuth2 credential).
+    #[serde(default)]
+    pub auth: String,
 }
+
+/// The cheapest authenticated read amoCRM offers, used to renew an expired
+/// access token through n8n's 401 handling.
+pub const REAUTH_PROBE_PATH: &str = "/api/v4/account";
 
 pub struct Call {
     driver: Driver,
@@ -50,12 +58,17 @@ impl Call {
             }
         };
         let account_key = account.origin().to_string();
+        let probe = Request::get(account.url(REAUTH_PROBE_PATH));
         let op = match input.resource.as_str() {
             "lead" => lead::operation(&input.operation, account, input.items)?,
             other => return Err(NodeError::internal(format!("unknown resource \"{other}\""))),
         };
+        let driver = match input.auth.as_str() {
+            "longLivedToken" => Driver::new(op),
+            _ => Driver::new(op).with_reauthentication(probe),
+        };
         Ok(Call {
-            driver: Driver::new(op),
+            driver,
             account_key,
             per_second,
         })
@@ -73,9 +86,9 @@ impl Call {
         step
     }
 
-    pub fn on_transport_failure(&mut self, id: u32, code: &str) -> Step {
+    pub fn on_transport_failure(&mut self, id: u32, code: &str, message: &str) -> Step {
         self.driver
-            .on_outcome(id, Outcome::Transport(TransportFailure { code: code.to_string() }))
+            .on_outcome(id, Outcome::Transport(TransportFailure::new(code, message)))
     }
 
     /// Reserves a send slot in the account's shared budget; returns the wait.

@@ -22,6 +22,12 @@
 //!   [`ApiError::MaybeApplied`] instead.
 //! * 403 (a block or a ban) and every other status are final at once:
 //!   retrying a ban extends it.
+//! * 401 with an OAuth credential: the access token may have expired. The
+//!   driver sends one re-authentication probe (a cheap read) through n8n's own
+//!   401 handling, which renews the token, persists it and resends; if that
+//!   succeeds, the requests that got 401 go out again with the new token. All
+//!   401s of one call share one probe. Long-lived tokens cannot be renewed, so
+//!   their 401 is final.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -138,6 +144,37 @@ struct Attempt {
     /// Resends so far.
     retries: usize,
     delay_ms: u64,
+    /// The re-authentication probe rather than a request of the operation.
+    probe: bool,
+    /// Already resent once after a token renewal.
+    reauthed: bool,
+    /// The token generation it was sent with (see [`Driver::epoch`]).
+    epoch: u32,
+}
+
+impl Attempt {
+    fn new(tag: u64, request: Request, replay: Replay) -> Attempt {
+        Attempt {
+            tag,
+            request,
+            replay,
+            retries: 0,
+            delay_ms: 0,
+            probe: false,
+            reauthed: false,
+            epoch: 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Auth {
+    /// No renewal under way.
+    Idle,
+    /// A probe is out; requests that got 401 wait for it here.
+    Probing { parked: Vec<Attempt> },
+    /// Renewal failed; every later 401 of this call gets this error.
+    Failed(ApiError),
 }
 
 pub struct Driver {
@@ -146,6 +183,13 @@ pub struct Driver {
     in_flight: BTreeMap<u32, Attempt>,
     queue: VecDeque<Attempt>,
     max_in_flight: usize,
+    /// The request that renews the token through n8n; `None` for credentials
+    /// that cannot be renewed (long-lived tokens).
+    probe: Option<Request>,
+    auth: Auth,
+    /// Counts successful renewals. A 401 for a request sent before the latest
+    /// renewal only means it carried the old token: it is resent, not probed.
+    epoch: u32,
 }
 
 impl Driver {
@@ -156,11 +200,21 @@ impl Driver {
             in_flight: BTreeMap::new(),
             queue: VecDeque::new(),
             max_in_flight: MAX_IN_FLIGHT,
+            probe: None,
+            auth: Auth::Idle,
+            epoch: 0,
         }
     }
 
     pub fn with_max_in_flight(mut self, n: usize) -> Driver {
         self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// Renews expired tokens with `probe`, a cheap GET on the account.
+    pub fn with_reauthentication(mut self, mut probe: Request) -> Driver {
+        probe.reauthenticate = true;
+        self.probe = Some(probe);
         self
     }
 
@@ -179,38 +233,114 @@ impl Driver {
         };
         let mut io = Io::default();
         let mut throttled = false;
+        if attempt.probe {
+            self.on_probe_outcome(attempt, outcome, &mut io, &mut throttled);
+            return self.step(io, throttled);
+        }
         match decide(&attempt, outcome) {
             Decision::Retry { delay_ms, rate_limited } => {
                 throttled = rate_limited;
-                // Front of the queue: a retried request keeps its place.
-                self.queue.push_front(Attempt {
-                    retries: attempt.retries + 1,
-                    delay_ms,
-                    ..attempt
-                });
+                self.retry(attempt, delay_ms);
+            }
+            Decision::Deliver(Err(e @ ApiError::Unauthorized { .. })) if self.probe.is_some() => {
+                self.on_unauthorized(attempt, e, &mut io)
             }
             Decision::Deliver(reply) => self.op.on_reply(attempt.tag, reply, &mut io),
         }
         self.step(io, throttled)
     }
 
+    /// Front of the queue: a retried request keeps its place.
+    fn retry(&mut self, attempt: Attempt, delay_ms: u64) {
+        self.queue.push_front(Attempt {
+            retries: attempt.retries + 1,
+            delay_ms,
+            ..attempt
+        });
+    }
+
+    fn on_unauthorized(&mut self, attempt: Attempt, error: ApiError, io: &mut Io) {
+        if attempt.epoch < self.epoch {
+            // Sent with the token that has been renewed since.
+            self.queue.push_front(Attempt { delay_ms: 0, ..attempt });
+            return;
+        }
+        match &mut self.auth {
+            Auth::Failed(e) => self.op.on_reply(attempt.tag, Err(e.clone()), io),
+            Auth::Probing { parked } => parked.push(attempt),
+            Auth::Idle if attempt.reauthed => self.op.on_reply(attempt.tag, Err(error), io),
+            Auth::Idle => {
+                let Some(probe) = self.probe.clone() else {
+                    return self.op.on_reply(attempt.tag, Err(error), io);
+                };
+                self.auth = Auth::Probing { parked: vec![attempt] };
+                self.queue.push_front(Attempt {
+                    probe: true,
+                    ..Attempt::new(u64::MAX, probe, Replay::Safe)
+                });
+            }
+        }
+    }
+
+    fn on_probe_outcome(&mut self, attempt: Attempt, outcome: Outcome, io: &mut Io, throttled: &mut bool) {
+        let failure = match outcome {
+            Outcome::Response(r) if (200..300).contains(&r.status) => None,
+            Outcome::Response(r) => Some((r.status.to_string(), String::new())),
+            Outcome::Transport(f) => Some((f.code, f.message)),
+        };
+        let Some((code, message)) = failure else {
+            self.epoch += 1;
+            if let Auth::Probing { parked } = std::mem::replace(&mut self.auth, Auth::Idle) {
+                for a in parked.into_iter().rev() {
+                    self.queue.push_front(Attempt {
+                        reauthed: true,
+                        delay_ms: 0,
+                        ..a
+                    });
+                }
+            }
+            return;
+        };
+        // n8n reports the probe's failure as an error whose code is the HTTP
+        // status, a network code, or nothing when the token request itself
+        // failed. Only rate limits and outages are worth another probe:
+        // retrying a refused refresh token would only burn it further.
+        let schedule: &[u64] = match code.as_str() {
+            "429" => &RATE_LIMIT_BACKOFF_MS,
+            c if c.starts_with('5') || c.starts_with('E') => &SERVER_RETRY_BACKOFF_MS,
+            _ => &[],
+        };
+        if let Some(&delay_ms) = schedule.get(attempt.retries) {
+            *throttled = code == "429";
+            self.retry(attempt, delay_ms);
+            return;
+        }
+        let error = ApiError::ReauthFailed { reason: message };
+        if let Auth::Probing { parked } = std::mem::replace(&mut self.auth, Auth::Failed(error.clone())) {
+            for a in parked {
+                self.op.on_reply(a.tag, Err(error.clone()), io);
+            }
+        }
+    }
+
     fn step(&mut self, io: Io, throttled: bool) -> Step {
         for (tag, request, replay) in io.calls {
-            self.queue.push_back(Attempt {
-                tag,
-                request,
-                replay,
-                retries: 0,
-                delay_ms: 0,
-            });
+            self.queue.push_back(Attempt::new(tag, request, replay));
         }
         let mut requests = Vec::new();
         while self.in_flight.len() < self.max_in_flight {
-            let Some(attempt) = self.queue.pop_front() else {
+            // While a renewal is under way, only the probe goes out: anything
+            // else would carry the expired token.
+            let probing = matches!(self.auth, Auth::Probing { .. });
+            if probing && !self.queue.front().is_some_and(|a| a.probe) {
+                break;
+            }
+            let Some(mut attempt) = self.queue.pop_front() else {
                 break;
             };
             let id = self.next_id;
             self.next_id = self.next_id.wrapping_add(1);
+            attempt.epoch = self.epoch;
             requests.push(Outgoing {
                 id,
                 delay_ms: attempt.delay_ms,
@@ -309,9 +439,7 @@ mod tests {
     }
 
     fn dropped() -> Outcome {
-        Outcome::Transport(TransportFailure {
-            code: "ECONNRESET".into(),
-        })
+        Outcome::Transport(TransportFailure::new("ECONNRESET", "socket hang up"))
     }
 
     #[test]
@@ -397,9 +525,7 @@ mod tests {
         let s = d.start();
         let s = d.on_outcome(
             s.requests[0].id,
-            Outcome::Transport(TransportFailure {
-                code: "ECONNREFUSED".into(),
-            }),
+            Outcome::Transport(TransportFailure::new("ECONNREFUSED", "")),
         );
         assert_eq!(s.requests.len(), 1);
     }
@@ -421,6 +547,112 @@ mod tests {
         let s = d.on_outcome(s.requests[1].id, resp(200));
         assert_eq!(s.requests.len(), 1);
         assert!(!s.done);
+    }
+
+    fn oauth_driver(calls: Vec<(u64, Replay)>) -> Driver {
+        driver(calls).with_reauthentication(Request::get("https://x.amocrm.ru/api/v4/account".into()))
+    }
+
+    fn error_of(emit: &Emit) -> &NodeError {
+        match emit {
+            Emit::Error { error, .. } => error,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_lived_tokens_get_no_probe_on_401() {
+        let mut d = driver(vec![(0, Replay::Safe)]);
+        let s = d.start();
+        let s = d.on_outcome(s.requests[0].id, resp(401));
+        assert!(s.done && s.requests.is_empty());
+        assert_eq!(error_of(&s.emit[0]).http_code, Some(401));
+    }
+
+    #[test]
+    fn concurrent_401s_share_one_probe_then_resend_with_the_new_token() {
+        let mut d = oauth_driver((0..3).map(|t| (t, Replay::Unsafe("creates leads".into()))).collect());
+        let s = d.start();
+        let ids: Vec<u32> = s.requests.iter().map(|r| r.id).collect();
+        let s1 = d.on_outcome(ids[0], resp(401));
+        assert_eq!(s1.requests.len(), 1);
+        let probe = &s1.requests[0];
+        assert!(probe.request.reauthenticate);
+        assert!(probe.request.url.ends_with("/api/v4/account"));
+        // Nothing else goes out with the expired token while the probe is out,
+        // and the other two 401s wait for it instead of probing again.
+        assert!(d.on_outcome(ids[1], resp(401)).requests.is_empty());
+        assert!(d.on_outcome(ids[2], resp(401)).requests.is_empty());
+        let s = d.on_outcome(probe.id, resp(200));
+        assert_eq!(s.requests.len(), 3);
+        assert!(s.requests.iter().all(|r| !r.request.reauthenticate));
+        let mut last = s.clone();
+        for r in &s.requests {
+            last = d.on_outcome(r.id, resp(200));
+        }
+        assert!(last.done);
+    }
+
+    #[test]
+    fn queued_requests_wait_for_the_probe() {
+        let mut d = oauth_driver((0..20).map(|t| (t, Replay::Safe)).collect()).with_max_in_flight(2);
+        let s = d.start();
+        let (a, b) = (s.requests[0].id, s.requests[1].id);
+        let s = d.on_outcome(a, resp(401));
+        assert_eq!(s.requests.len(), 1, "only the probe");
+        let probe = s.requests[0].id;
+        assert!(d.on_outcome(b, resp(200)).requests.is_empty());
+        let s = d.on_outcome(probe, resp(200));
+        assert_eq!(s.requests.len(), 2);
+        assert_eq!(s.requests[0].request.url, "https://x.amocrm.ru/0");
+    }
+
+    #[test]
+    fn a_failed_renewal_fails_every_parked_request_with_its_reason() {
+        let mut d = oauth_driver(vec![(0, Replay::Safe), (1, Replay::Safe)]);
+        let s = d.start();
+        let (a, b) = (s.requests[0].id, s.requests[1].id);
+        let probe = d.on_outcome(a, resp(401)).requests[0].id;
+        d.on_outcome(b, resp(401));
+        let s = d.on_outcome(
+            probe,
+            Outcome::Transport(TransportFailure::new(
+                "",
+                "The refresh token was already used (revoked)",
+            )),
+        );
+        assert!(s.done);
+        assert_eq!(s.emit.len(), 2);
+        for e in &s.emit {
+            let err = error_of(e);
+            assert_eq!(err.http_code, Some(401));
+            assert!(err.message.contains("already used"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn a_request_still_refused_after_renewal_is_not_probed_again() {
+        let mut d = oauth_driver(vec![(0, Replay::Safe)]);
+        let s = d.start();
+        let probe = d.on_outcome(s.requests[0].id, resp(401)).requests[0].id;
+        let resent = d.on_outcome(probe, resp(200)).requests[0].id;
+        let s = d.on_outcome(resent, resp(401));
+        assert!(s.done && s.requests.is_empty());
+        assert_eq!(error_of(&s.emit[0]).http_code, Some(401));
+    }
+
+    #[test]
+    fn a_rate_limited_probe_is_retried() {
+        let mut d = oauth_driver(vec![(0, Replay::Safe)]);
+        let s = d.start();
+        let probe = d.on_outcome(s.requests[0].id, resp(401)).requests[0].id;
+        let s = d.on_outcome(
+            probe,
+            Outcome::Transport(TransportFailure::new("429", "Too many requests")),
+        );
+        assert!(s.throttled);
+        assert!(s.requests[0].request.reauthenticate);
+        assert_eq!(s.requests[0].delay_ms, RATE_LIMIT_BACKOFF_MS[0]);
     }
 
     #[test]

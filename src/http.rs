@@ -45,6 +45,10 @@ impl Method {
 #[serde(rename_all = "camelCase")]
 pub struct Request {
     pub method: Method,
+    /// Send through n8n's own 401 handling, which renews an OAuth access token
+    /// and resends once; set only on the re-authentication probe.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reauthenticate: bool,
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -60,6 +64,7 @@ impl Request {
         );
         Request {
             method,
+            reauthenticate: false,
             url,
             body: None,
             headers,
@@ -127,6 +132,19 @@ pub struct TransportFailure {
     /// Node's error code (`ECONNRESET`, `ECONNREFUSED`, `ETIMEDOUT`, ...), if any.
     #[serde(default)]
     pub code: String,
+    /// The error's message, for re-authentication failures: it is the text of
+    /// the credential's own token error.
+    #[serde(default)]
+    pub message: String,
+}
+
+impl TransportFailure {
+    pub fn new(code: &str, message: &str) -> TransportFailure {
+        TransportFailure {
+            code: code.to_string(),
+            message: message.to_string(),
+        }
+    }
 }
 
 impl TransportFailure {

@@ -111,11 +111,15 @@ pub fn describe(value: &Value) -> String {
 }
 
 pub fn shorten(s: &str) -> String {
-    const MAX: usize = 60;
-    if s.chars().count() <= MAX {
+    shorten_to(s, 60)
+}
+
+/// `s` cut to `max` characters, with an ellipsis when cut.
+pub fn shorten_to(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
         s.to_string()
     } else {
-        let mut out: String = s.chars().take(MAX).collect();
+        let mut out: String = s.chars().take(max).collect();
         out.push('…');
         out
     }

@@ -89,10 +89,11 @@ impl NodeCall {
         LIMITER.with(|l| to_json(&call.on_response(id, response, &mut l.borrow_mut(), now_ms)))
     }
 
-    /// Request `id` got no response; `code` is Node's error code.
-    pub fn fail(&mut self, id: u32, code: &str) -> String {
+    /// Request `id` got no response; `code` is Node's error code (or, for
+    /// the re-authentication probe, the HTTP status n8n reported).
+    pub fn fail(&mut self, id: u32, code: &str, message: &str) -> String {
         match &mut self.call {
-            Ok(call) => to_json(&call.on_transport_failure(id, code)),
+            Ok(call) => to_json(&call.on_transport_failure(id, code, message)),
             Err(_) => self.start(),
         }
     }
