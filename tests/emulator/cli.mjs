@@ -77,14 +77,7 @@ const emu = await startEmulator({
   webhookDisableAfterFailures: int('webhook-disable-after'),
   quiet: !args.verbose,
 });
-const longLived = emu.admin.longLivedToken({ expiresInSeconds: int('long-lived-ttl') ?? 365 * 86400 });
-process.stdout.write(`${JSON.stringify({
-  url: emu.url, port: emu.port, longLivedToken: longLived.token,
-  clientId: emu.state.integration.clientId, clientSecret: emu.state.integration.clientSecret,
-  redirectUri: emu.state.integration.redirectUri, accountId: emu.state.data.account.id, subdomain: emu.state.data.account.subdomain,
-  leads: emu.state.data.leads.size,
-})}\n`);
-
+// Handlers go in before the JSON line: a harness may signal as soon as it reads it.
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
@@ -94,3 +87,12 @@ const stop = async () => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+const longLived = emu.admin.longLivedToken({ expiresInSeconds: int('long-lived-ttl') ?? 365 * 86400 });
+process.stdout.write(`${JSON.stringify({
+  url: emu.url, port: emu.port, longLivedToken: longLived.token,
+  clientId: emu.state.integration.clientId, clientSecret: emu.state.integration.clientSecret,
+  redirectUri: emu.state.integration.redirectUri, accountId: emu.state.data.account.id, subdomain: emu.state.data.account.subdomain,
+  leads: emu.state.data.leads.size,
+})}\n`);
+
