@@ -1,6 +1,6 @@
 // Account-level reference data: account, users, pipelines/statuses, custom
 // fields, loss reasons, tags and product catalogs.
-import { hal, noContent, toList } from './http.mjs';
+import { hal, noContent, scalars } from './http.mjs';
 import { ACCOUNT_ID, ensureTag } from './store.mjs';
 import { MSG } from './customfields.mjs';
 import { parsePaging, parseWith, parseOrder, sortBy, pageLinks } from './filters.mjs';
@@ -131,7 +131,7 @@ function fieldView(ctx, entity, f) {
 
 export const listCustomFields = (entity) => (ctx) => {
   const f = isObj(ctx.query.filter) ? ctx.query.filter : {};
-  const types = f.type !== undefined ? new Set(toList(f.type).map(String)) : null;
+  const types = f.type !== undefined ? new Set(scalars(f.type)) : null;
   let items = [...ctx.state.data.customFields[entity].values()].filter((x) => !types || types.has(x.type));
   const order = parseOrder(ctx.query, ['sort', 'id']);
   if (order?.field === 'sort') items = items.slice().sort((a, b) => (order.dir === 'desc' ? -1 : 1) * (a.sort - b.sort || a.id - b.id));
@@ -161,8 +161,8 @@ export const listTags = (entity) => (ctx) => {
   const { page, limit } = parsePaging(ctx.query);
   const f = isObj(ctx.query.filter) ? ctx.query.filter : {};
   const q = typeof ctx.query.query === 'string' ? ctx.query.query.trim().toLowerCase() : '';
-  const names = f.name !== undefined ? new Set(toList(f.name).map((s) => String(s).toLowerCase())) : null;
-  const ids = f.id !== undefined ? new Set(toList(f.id).map(Number)) : null;
+  const names = f.name !== undefined ? new Set(scalars(f.name).map((s) => s.toLowerCase())) : null;
+  const ids = f.id !== undefined ? new Set(scalars(f.id).map(Number)) : null;
   const items = [...ctx.state.data.tags[entity].values()].filter((t) =>
     (!q || t.name.toLowerCase().includes(q)) && (!names || names.has(t.name.toLowerCase())) && (!ids || ids.has(t.id)));
   const slice = items.slice((page - 1) * limit, page * limit);

@@ -1,6 +1,6 @@
 // List query parameters shared by every collection: page/limit, with, order,
 // and the leads filter (reference "Filter", amocrm.com/developers/content/api_v4/filters_api).
-import { toList, validationError } from './http.mjs';
+import { toList, scalars, validationError } from './http.mjs';
 import { cfSearchText } from './customfields.mjs';
 
 const isObj = (v) => v !== null && typeof v === 'object';
@@ -30,8 +30,7 @@ export function parsePaging(query, { defaultLimit = 50, maxLimit = 250 } = {}) {
 /** `with=contacts,loss_reason` (also tolerates `with[]=contacts`). */
 export function parseWith(query) {
   const out = new Set();
-  for (const v of toList(query.with) ?? []) {
-    if (typeof v !== 'string') continue;
+  for (const v of scalars(query.with)) {
     for (const part of v.split(',')) if (part.trim()) out.add(part.trim());
   }
   return out;
@@ -110,7 +109,7 @@ function cfPred(fieldId, spec, path) {
       return !Number.isNaN(x) && (from === null || x >= from) && (to === null || x <= to);
     });
   }
-  const wanted = new Set((toList(spec) ?? []).map((s) => String(s).trim().toLowerCase()));
+  const wanted = new Set(scalars(spec).map((s) => s.trim().toLowerCase()));
   const norm = (val) => (typeof val === 'boolean' ? [val ? 'true' : 'false', val ? '1' : '0'] : [String(val).toLowerCase()]);
   return (lead) => (lead.cf[fieldId] ?? []).some((v) =>
     norm(v.value).some((s) => wanted.has(s)) || (v.enum_id != null && wanted.has(String(v.enum_id))));
@@ -131,7 +130,7 @@ export function leadPredicate(query) {
     }
     if (f.name !== undefined) {
       // Exact, case-insensitive name match (string or list of strings).
-      const names = new Set((toList(f.name) ?? []).map((s) => String(s).trim().toLowerCase()));
+      const names = new Set(scalars(f.name).map((s) => s.trim().toLowerCase()));
       preds.push((l) => names.has(String(l.name).trim().toLowerCase()));
     }
     if (f.price !== undefined) { const p = rangePred(f.price, 'filter.price'); preds.push((l) => p(l.price)); }

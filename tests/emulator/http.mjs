@@ -167,6 +167,15 @@ export function toList(v) {
   return [v];
 }
 
+/**
+ * Only the string leaves of a bracket value, e.g. for `filter[name]`. Nested
+ * junk like `filter[name][a][b]=c` is dropped instead of reaching String() on
+ * a null-prototype object (which throws).
+ */
+export function scalars(v) {
+  return (toList(v) ?? []).filter((x) => typeof x === 'string');
+}
+
 /** Flattens a nested object to bracket form pairs (used for webhook bodies). */
 export function toBracketPairs(obj, prefix = '', out = []) {
   for (const [k, v] of Object.entries(obj)) {

@@ -1,7 +1,7 @@
 // Lead links (reference "Links"): contacts, companies and catalog elements.
 // Request metadata for contacts is `{is_main}`; the link read shape reports it
 // as `{main_contact}`, catalog elements as `{quantity, catalog_id}`, companies null.
-import { hal, noContent, problemError, validationError, toList } from './http.mjs';
+import { hal, noContent, problemError, validationError, scalars } from './http.mjs';
 import { MSG } from './customfields.mjs';
 import { isObj, requireBatch, throwIfErrors } from './validate.mjs';
 
@@ -20,8 +20,8 @@ function linksOf(lead) {
 
 function linkFilter(query) {
   const f = isObj(query.filter) ? query.filter : {};
-  const types = f.to_entity_type !== undefined ? new Set(toList(f.to_entity_type).map(String)) : null;
-  const ids = f.to_entity_id !== undefined ? new Set(toList(f.to_entity_id).map(Number)) : null;
+  const types = f.to_entity_type !== undefined ? new Set(scalars(f.to_entity_type)) : null;
+  const ids = f.to_entity_id !== undefined ? new Set(scalars(f.to_entity_id).map(Number)) : null;
   return (l) => (!types || types.has(l.to_entity_type)) && (!ids || ids.has(l.to_entity_id));
 }
 
@@ -36,8 +36,8 @@ export function getLeadLinks(ctx) {
 /** GET /api/v4/leads/links?filter[entity_id][]=… — filter[entity_id] is required. */
 export function getLinksBulk(ctx) {
   const f = isObj(ctx.query.filter) ? ctx.query.filter : {};
-  const ids = toList(f.entity_id);
-  if (!ids || !ids.length) throw validationError([{ request_id: '0', errors: [{ code: 'FieldMissing', path: 'filter.entity_id', detail: MSG.blank }] }]);
+  const ids = scalars(f.entity_id);
+  if (!ids.length) throw validationError([{ request_id: '0', errors: [{ code: 'FieldMissing', path: 'filter.entity_id', detail: MSG.blank }] }]);
   const pred = linkFilter(ctx.query);
   const links = [];
   for (const raw of ids) {

@@ -1,6 +1,6 @@
 // Lead notes (reference "Notes"): `{entity_id, note_type, params, request_id}`;
 // lists are paged and answer 204 when empty.
-import { hal, noContent, problemError, validationError, toList } from './http.mjs';
+import { hal, noContent, problemError, scalars } from './http.mjs';
 import { ACCOUNT_ID, nextId, addNote } from './store.mjs';
 import { MSG } from './customfields.mjs';
 import { parsePaging, parseOrder, sortBy, pageLinks } from './filters.mjs';
@@ -32,16 +32,18 @@ export function serializeNote(ctx, n) {
   };
 }
 
+const num = (x) => (typeof x === 'string' ? Number(x) : NaN);
+
 function listFrom(ctx, notes) {
   const { page, limit } = parsePaging(ctx.query);
   const f = isObj(ctx.query.filter) ? ctx.query.filter : {};
-  const ints = (v) => new Set((toList(v) ?? []).map(Number));
+  const ints = (v) => new Set(scalars(v).map(Number));
   const ids = f.id !== undefined ? ints(f.id) : null;
   const entities = f.entity_id !== undefined ? ints(f.entity_id) : null;
-  const types = f.note_type !== undefined ? new Set(toList(f.note_type).map(String)) : null;
+  const types = f.note_type !== undefined ? new Set(scalars(f.note_type)) : null;
   const upd = isObj(f.updated_at) ? f.updated_at : f.updated_at !== undefined ? { from: f.updated_at, to: f.updated_at } : null;
   let items = notes.filter((n) => (!ids || ids.has(n.id)) && (!entities || entities.has(n.entity_id)) && (!types || types.has(n.note_type))
-    && (!upd || ((upd.from === undefined || n.updated_at >= Number(upd.from)) && (upd.to === undefined || n.updated_at <= Number(upd.to)))));
+    && (!upd || ((upd.from === undefined || n.updated_at >= num(upd.from)) && (upd.to === undefined || n.updated_at <= num(upd.to)))));
   items = sortBy(items, parseOrder(ctx.query, ['updated_at', 'id']));
   const slice = items.slice((page - 1) * limit, page * limit);
   if (!slice.length) return noContent();
@@ -136,6 +138,5 @@ export function patchNotes(ctx) {
     c.note.updated_by = ctx.userId;
     return { id: c.note.id, entity_id: c.note.entity_id, updated_at: c.note.updated_at, request_id: c.request_id };
   });
-  if (!out.length) throw validationError([]);
   return hal({ _links: { self: { href: `${ctx.base}${ctx.path}` } }, _embedded: { notes: out } });
 }
