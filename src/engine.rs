@@ -48,6 +48,11 @@ pub const RATE_LIMIT_BACKOFF_MS: [u64; 5] = [1_000, 2_000, 4_000, 8_000, 16_000]
 /// restarting backend.
 pub const SERVER_RETRY_BACKOFF_MS: [u64; 3] = [500, 2_000, 5_000];
 
+/// How long the shell waits for an answer. amoCRM can take tens of seconds
+/// for a batch of 250 leads with custom fields; past two minutes the request
+/// is treated as a broken connection (retried only when safe).
+pub const REQUEST_TIMEOUT_MS: u64 = 120_000;
+
 /// Requests of one operation in flight at once. The shared rate limiter
 /// spaces them anyway; the cap keeps memory and ordering sane when a node
 /// gets thousands of items.
@@ -106,6 +111,7 @@ pub struct Outgoing {
     /// Wait this long before sending (a back-off); the shared rate limiter may
     /// add more.
     pub delay_ms: u64,
+    pub timeout_ms: u64,
     #[serde(flatten)]
     pub request: Request,
 }
@@ -344,6 +350,7 @@ impl Driver {
             requests.push(Outgoing {
                 id,
                 delay_ms: attempt.delay_ms,
+                timeout_ms: REQUEST_TIMEOUT_MS,
                 request: attempt.request.clone(),
             });
             self.in_flight.insert(id, attempt);

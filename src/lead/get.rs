@@ -53,6 +53,11 @@ impl Operation for GetLeads {
         // anywhere stops the node before the first request.
         let mut requests = Vec::new();
         for (index, item) in self.items.iter().enumerate() {
+            if item.is_null() {
+                // The shell already failed this item (its parameters could not be read).
+                self.ids.push(None);
+                continue;
+            }
             match self.request(Params::new(item)) {
                 Ok((id, request)) => {
                     self.ids.push(Some(id));

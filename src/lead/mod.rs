@@ -4,6 +4,7 @@
 pub mod embed;
 pub mod get;
 pub mod reference;
+pub mod search;
 
 use serde_json::Value;
 
@@ -18,6 +19,7 @@ pub const LEADS_PATH: &str = "/api/v4/leads";
 pub fn operation(name: &str, account: AccountAddress, items: Vec<Value>) -> Result<Box<dyn Operation>, NodeError> {
     match name {
         "get" => Ok(Box::new(get::GetLeads::new(account, items))),
+        "search" => Ok(Box::new(search::SearchLeads::new(account, items))),
         other => Err(NodeError::internal(format!(
             "the lead resource has no operation \"{other}\""
         ))),

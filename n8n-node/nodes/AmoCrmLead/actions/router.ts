@@ -1,0 +1,41 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { CoreFailure } from '../../../shared/core';
+import { ItemCollector } from '../../../shared/output';
+import { runOperation } from '../../../shared/transport';
+import { operations } from './lead';
+
+/**
+ * Reads each item's parameters for the chosen operation and hands them all to
+ * the core in one call, which batches, pages and retries as amoCRM requires.
+ */
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const operationName = this.getNodeParameter('operation', 0) as string;
+	const operation = operations[operationName];
+	const credentialType = this.getNodeParameter('authentication', 0) as string;
+	const inputs = this.getInputData();
+	const output = new ItemCollector(this, inputs.length);
+
+	const items = inputs.map((_, index): IDataObject | null => {
+		try {
+			const params: IDataObject = {};
+			for (const name of operation.params) {
+				params[name] = this.getNodeParameter(name, index, null) as IDataObject[keyof IDataObject];
+			}
+			return params;
+		} catch (error) {
+			if (!this.continueOnFail()) throw error;
+			output.fail(index, { kind: 'input', message: (error as Error).message });
+			return null;
+		}
+	});
+
+	try {
+		await runOperation(this, credentialType, { resource: 'lead', operation: operationName, items }, (emit) =>
+			output.add(emit),
+		);
+	} catch (error) {
+		if (!(error instanceof CoreFailure)) throw error;
+		output.failAll(error.error);
+	}
+	return [output.items()];
+}

@@ -1,0 +1,23 @@
+// Turning the core's errors into n8n's error classes. The error objects are
+// built here from the core's message only, never from a caught HTTP error:
+// n8n keeps whatever object it is given, and an HTTP error carries the request
+// headers, the token among them.
+
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { INode, JsonObject } from 'n8n-workflow';
+import type { CoreError } from './core';
+
+export function toNodeError(node: INode, error: CoreError, itemIndex?: number): NodeApiError | NodeOperationError {
+	const { message, description } = error;
+	if (error.kind === 'api') {
+		const httpCode = error.httpCode === undefined ? null : String(error.httpCode);
+		const response: JsonObject = { message, description: description ?? null, httpCode };
+		return new NodeApiError(node, response, {
+			message,
+			description,
+			httpCode: httpCode ?? undefined,
+			itemIndex,
+		});
+	}
+	return new NodeOperationError(node, message, { description, itemIndex });
+}

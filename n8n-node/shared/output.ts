@@ -1,0 +1,46 @@
+// Collects what the core emits into n8n's output items: each item paired with
+// the input item it came from, in input order, errors turned into error items
+// under "Continue on Fail" or thrown otherwise.
+
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { CoreError, Emit } from './core';
+import { toNodeError } from './errors';
+
+export class ItemCollector {
+	private readonly byItem: INodeExecutionData[][];
+
+	constructor(
+		private readonly ctx: IExecuteFunctions,
+		itemCount: number,
+	) {
+		this.byItem = Array.from({ length: itemCount }, () => []);
+	}
+
+	add(emit: Emit): void {
+		if (emit.type === 'item') this.push(emit.index, emit.json);
+		else this.fail(emit.index, emit.error);
+	}
+
+	/** Records `error` for item `index`, or throws it when the node stops on errors. */
+	fail(index: number, error: CoreError): void {
+		if (!this.ctx.continueOnFail()) throw toNodeError(this.ctx.getNode(), error, index);
+		const json: IDataObject = { error: error.message };
+		if (error.description) json.description = error.description;
+		if (error.httpCode !== undefined) json.httpCode = error.httpCode;
+		this.push(index, json);
+	}
+
+	/** Every item fails with `error` (a failure of the whole call). */
+	failAll(error: CoreError): void {
+		if (!this.ctx.continueOnFail()) throw toNodeError(this.ctx.getNode(), error);
+		for (let index = 0; index < this.byItem.length; index++) this.fail(index, error);
+	}
+
+	items(): INodeExecutionData[] {
+		return this.byItem.flat();
+	}
+
+	private push(index: number, json: IDataObject): void {
+		this.byItem[index].push({ json, pairedItem: { item: index } });
+	}
+}

@@ -1,0 +1,134 @@
+// The one place that talks HTTP. It runs a core operation to completion: emit
+// what the core emits, send what it asks for (through n8n's authenticated
+// helper, paced by the account's shared budget), hand each outcome back. The
+// loop is the same for every operation; all decisions are the core's.
+
+import { sleep } from 'n8n-workflow';
+import type {
+	IAllExecuteFunctions,
+	ICredentialDataDecryptedObject,
+	IExecuteFunctions,
+	IHookFunctions,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+} from 'n8n-workflow';
+import { CoreCall, CoreFailure, type CallInput, type CoreRequest, type Emit } from './core';
+import { addressFields, authMode, requestsPerSecond } from './credentials';
+
+export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
+
+export type Operation = Pick<CallInput, 'resource' | 'operation' | 'items'>;
+
+type Outcome =
+	| { id: number; status: number; headers: Record<string, string>; body: string }
+	| { id: number; code: string; message: string };
+
+/** Runs `operation`, calling `onEmit` for every item or item error the core emits. */
+export async function runOperation(
+	ctx: ApiContext,
+	credentialType: string,
+	operation: Operation,
+	onEmit: (emit: Emit) => void,
+): Promise<void> {
+	const credentials: ICredentialDataDecryptedObject = await ctx.getCredentials(credentialType);
+	const call = new CoreCall({
+		...operation,
+		account: addressFields(credentials),
+		auth: authMode(credentialType, credentials),
+		requestsPerSecond: requestsPerSecond(credentials),
+	});
+	const inFlight = new Map<number, Promise<Outcome>>();
+	const state = { finished: false };
+	try {
+		let step = call.start();
+		for (;;) {
+			if (step.fatal) throw new CoreFailure(step.fatal);
+			for (const emit of step.emit) onEmit(emit);
+			for (const request of step.requests) {
+				inFlight.set(request.id, send(ctx, credentialType, call, request, state));
+			}
+			if (step.done) return;
+			const outcome = await Promise.race(inFlight.values());
+			inFlight.delete(outcome.id);
+			step =
+				'status' in outcome
+					? call.resume(outcome.id, outcome.status, outcome.headers, outcome.body)
+					: call.fail(outcome.id, outcome.code, outcome.message);
+		}
+	} finally {
+		// Requests still in flight (an item error stopped the node) finish on
+		// their own; their outcomes are dropped.
+		state.finished = true;
+		call.free();
+	}
+}
+
+async function send(
+	ctx: ApiContext,
+	credentialType: string,
+	call: CoreCall,
+	request: CoreRequest,
+	state: { finished: boolean },
+): Promise<Outcome> {
+	const { id } = request;
+	if (request.delayMs > 0) await sleep(request.delayMs);
+	if (state.finished) return { id, code: 'ABORTED', message: '' };
+	const wait = call.reserve();
+	if (wait > 0) await sleep(wait);
+	if (state.finished) return { id, code: 'ABORTED', message: '' };
+	const options: IHttpRequestOptions = {
+		method: request.method,
+		url: request.url,
+		headers: request.headers,
+		body: request.body,
+		// The core reads every status itself, except for the re-authentication
+		// probe, which must fail through n8n's 401 handling to renew the token.
+		ignoreHttpStatusErrors: !request.reauthenticate,
+		returnFullResponse: true,
+		// The raw text: axios would otherwise parse JSON and lose big integers.
+		encoding: 'text',
+		json: false,
+		timeout: request.timeoutMs,
+		// A redirect could carry the token to another host.
+		disableFollowRedirect: true,
+		sendCredentialsOnCrossOriginRedirect: false,
+	};
+	try {
+		const response = (await ctx.helpers.httpRequestWithAuthentication.call(
+			ctx as IAllExecuteFunctions,
+			credentialType,
+			options,
+		)) as { statusCode: number; headers: Record<string, unknown>; body: unknown };
+		return { id, status: response.statusCode, headers: lowerCaseHeaders(response.headers), body: bodyText(response.body) };
+	} catch (error) {
+		return { id, ...failureOf(error) };
+	}
+}
+
+function lowerCaseHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const [name, value] of Object.entries(headers ?? {})) {
+		if (typeof value === 'string') out[name.toLowerCase()] = value;
+		else if (Array.isArray(value)) out[name.toLowerCase()] = value.join(', ');
+		else if (typeof value === 'number') out[name.toLowerCase()] = String(value);
+	}
+	return out;
+}
+
+function bodyText(body: unknown): string {
+	if (typeof body === 'string') return body;
+	if (body === undefined || body === null) return '';
+	return JSON.stringify(body);
+}
+
+/**
+ * The code and message of a failed send: a network error code, or for errors
+ * n8n raised (the re-authentication probe), the HTTP status it reports and its
+ * message. Nothing else of the error object is kept: it holds the request
+ * options, headers included.
+ */
+function failureOf(error: unknown): { code: string; message: string } {
+	const e = (error ?? {}) as { httpCode?: unknown; code?: unknown; message?: unknown; cause?: { code?: unknown } };
+	const code = [e.httpCode, e.code, e.cause?.code].find((c) => typeof c === 'string' && c !== '') as string | undefined;
+	return { code: code ?? '', message: typeof e.message === 'string' ? e.message : '' };
+}

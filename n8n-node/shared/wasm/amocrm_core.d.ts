@@ -1,0 +1,22 @@
+// Types of the generated module next to this file (scripts/build.mjs writes
+// it from wasm-bindgen's output). Every value crossing is a JSON string; the
+// typed shapes live in ../core.ts. The build fails if the module stops
+// exporting a name declared here.
+
+/** A running node operation in the Rust core (src/wasm.rs). */
+export declare class NodeCall {
+	constructor(input: string);
+	start(): string;
+	resume(id: number, meta: string, body: string, nowMs: number): string;
+	fail(id: number, code: string, message: string): string;
+	reserve(nowMs: number): number;
+	free(): void;
+}
+
+export declare function checkAccount(config: string): string;
+export declare function checkRequestUrl(config: string, url: string): string;
+
+/** Compiles and instantiates the embedded module if not done yet. */
+export declare function __instantiate(): void;
+/** Drops the instance after a trap; the next call instantiates a fresh one. */
+export declare function __reset(): void;

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// Builds the package n8n installs: the Rust core to WebAssembly, embedded in a
+// JavaScript module that passes n8n's community-package scanner, plus the
+// TypeScript nodes and credentials compiled to dist/.
+//
+//   1. wasm-pack build --release --target nodejs      -> pkg/ (glue + .wasm)
+//   2. wasm-opt -Oz (npm `binaryen`; wasm-pack cannot download its own here)
+//   3. n8n-node/shared/wasm/amocrm_core.js: wasm-bindgen's glue with its
+//      `require('fs').readFileSync(`${__dirname}/…`)` loader replaced by the
+//      .wasm as a base64 constant, compiled lazily, once per process, on first
+//      use. The scanner rejects fs, path, util, __dirname, globalThis and timers
+//      in shipped JS; the result uses only WebAssembly, Buffer, TextEncoder and
+//      TextDecoder.
+//   4. tsc -> dist/, then the generated glue, icons and codex files are copied.
+//
+// Usage: node scripts/build.mjs [--skip-setup] [--quiet]
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, fmtMs, run } from './lib/proc.mjs';
+import { setup } from './setup.mjs';
+
+const PKG = path.join(ROOT, 'pkg');
+const WASM_OUT_DIR = path.join(ROOT, 'n8n-node', 'shared', 'wasm');
+const GLUE_OUT = path.join(WASM_OUT_DIR, 'amocrm_core.js');
+const DIST = path.join(ROOT, 'dist');
+
+/** Features rustc enables by default for wasm32 (Rust >= 1.82); wasm-opt must accept them. */
+const WASM_FEATURES = [
+  '--enable-bulk-memory',
+  '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+  '--enable-multivalue',
+  '--enable-reference-types',
+];
+
+const log = (...a) => console.log('[build]', ...a);
+
+async function buildWasm() {
+  await run('wasm-pack', [
+    '--quiet',
+    'build',
+    '--release',
+    '--target',
+    'nodejs',
+    '--out-dir',
+    'pkg',
+    '--out-name',
+    'amocrm_core',
+    '--no-pack',
+  ]);
+  const raw = path.join(PKG, 'amocrm_core_bg.wasm');
+  const optimised = path.join(PKG, 'amocrm_core_opt.wasm');
+  await run(process.execPath, [
+    path.join(ROOT, 'node_modules', 'binaryen', 'bin', 'wasm-opt'),
+    raw,
+    '-Oz',
+    '--strip-debug',
+    '--strip-producers',
+    ...WASM_FEATURES,
+    '-o',
+    optimised,
+  ]);
+  return { raw, optimised };
+}
+
+/**
+ * Applies one textual patch to the generated glue, failing loudly when the
+ * pattern is gone (a wasm-bindgen upgrade changed its output).
+ */
+function patch(source, pattern, replacement, what) {
+  const matches = source.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g'));
+  if (!matches) throw new Error(`build: wasm-bindgen glue changed, cannot ${what} (pattern ${pattern})`);
+  return source.replace(pattern, replacement);
+}
+
+export function embedGlue(glue, wasmBytes) {
+  let out = glue.replace(/^\/\* @ts-self-types=.*\*\/\n/, '');
+
+  // The loader: fs + __dirname out, embedded bytes in, instantiated lazily.
+  // Views of the old instance's memory must not survive a re-instantiation.
+  const views = [...out.matchAll(/^let (cached\w+Memory0) = null;$/gm)].map((m) => m[1]);
+  const loader = LOADER.replace('/*RESET_MEMORY_VIEWS*/', views.map((v) => `${v} = null;`).join(' '));
+  out = patch(
+    out,
+    /const wasmPath = `\$\{__dirname\}\/amocrm_core_bg\.wasm`;\nconst wasmBytes = require\('fs'\)\.readFileSync\(wasmPath\);\nconst wasmModule = new WebAssembly\.Module\(wasmBytes\);\nlet wasmInstance = new WebAssembly\.Instance\(wasmModule, __wbg_get_imports\(\)\);\nlet wasm = wasmInstance\.exports;\nwasm\.__wbindgen_start\(\);\s*$/,
+    loader,
+    'replace the loader',
+  );
+
+  // Handles remember the instance generation they were made in, so that after
+  // a reset (a trap left the old instance unusable) an old handle's free()
+  // or finalizer never frees a pointer into the new instance's heap.
+  out = patch(
+    out,
+    /(const ret = wasm\.nodecall_new\(ptr0, len0\);\n\s*this\.__wbg_ptr = ret;\n\s*)NodeCallFinalization\.register\(this, this\.__wbg_ptr, this\);/,
+    '$1this.__wbg_gen = __generation;\n        NodeCallFinalization.register(this, { ptr: this.__wbg_ptr, gen: __generation }, this);',
+    'tag handles with their instance',
+  );
+  out = patch(
+    out,
+    /free\(\) \{\n(\s*)const ptr = this\.__destroy_into_raw\(\);\n\s*wasm\.__wbg_nodecall_free\(ptr, 0\);/,
+    'free() {\n$1const ptr = this.__destroy_into_raw();\n$1if (this.__wbg_gen === __generation && wasm !== null) wasm.__wbg_nodecall_free(ptr, 0);',
+    'guard free()',
+  );
+  out = patch(
+    out,
+    /new FinalizationRegistry\(ptr => wasm\.__wbg_nodecall_free\(ptr, 1\)\)/,
+    'new FinalizationRegistry(({ ptr, gen }) => { if (gen === __generation && wasm !== null) wasm.__wbg_nodecall_free(ptr, 1); })',
+    'guard the finalizer',
+  );
+
+  // A first line of defence; the scanner's own rules run on the packed tarball in the tests.
+  const code = out.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const forbidden = /\b(__dirname|__filename|globalThis|global|process|setTimeout|setInterval|setImmediate)\b|require\('(fs|path|util)'\)/;
+  const found = code.match(forbidden);
+  if (found) throw new Error(`build: generated glue still uses ${found[0]}`);
+  const header =
+    '// Generated by scripts/build.mjs from wasm-bindgen output; do not edit.\n' +
+    '// The amoCRM core (Rust, see src/) compiled to WebAssembly and embedded as\n' +
+    '// base64, so the package ships plain JavaScript only.\n"use strict";\n';
+  return `${header}${out}\nconst WASM_B64 = '${Buffer.from(wasmBytes).toString('base64')}';\n`;
+}
+
+const LOADER = `// The module is compiled on first use, once per process, and shared by every
+// node and credential of the package (they load this file through one require
+// cache). __reset() drops an instance a trap has left in an unknown state.
+let wasmModule = null;
+let wasm = null;
+let __generation = 0;
+function __instantiate() {
+    if (wasm !== null) return;
+    if (wasmModule === null) wasmModule = new WebAssembly.Module(Buffer.from(WASM_B64, 'base64'));
+    wasm = new WebAssembly.Instance(wasmModule, __wbg_get_imports()).exports;
+    /*RESET_MEMORY_VIEWS*/
+    wasm.__wbindgen_start();
+}
+function __reset() {
+    wasm = null;
+    __generation += 1;
+}
+exports.__instantiate = __instantiate;
+exports.__reset = __reset;
+`;
+
+/** Names the hand-written declaration promises must exist in the glue. */
+function checkDeclarations(glue) {
+  const dts = fs.readFileSync(path.join(ROOT, 'n8n-node', 'shared', 'wasm', 'amocrm_core.d.ts'), 'utf8');
+  const declared = [...dts.matchAll(/export declare (?:class|function) (\w+)/g)].map((m) => m[1]);
+  const missing = declared.filter((name) => !glue.includes(`exports.${name} = `));
+  if (missing.length) throw new Error(`build: amocrm_core.d.ts declares ${missing.join(', ')}, which the glue does not export`);
+}
+
+function copyAssets(fromDir, toDir) {
+  for (const entry of fs.readdirSync(fromDir, { withFileTypes: true })) {
+    const from = path.join(fromDir, entry.name);
+    const to = path.join(toDir, entry.name);
+    if (entry.isDirectory()) copyAssets(from, to);
+    else if (/\.(svg|png)$/.test(entry.name) || (entry.name.endsWith('.js') && fromDir === WASM_OUT_DIR)) {
+      fs.mkdirSync(toDir, { recursive: true });
+      fs.copyFileSync(from, to);
+    }
+  }
+}
+
+export async function build({ skipSetup = false } = {}) {
+  const t0 = Date.now();
+  if (!skipSetup) await setup();
+
+  const t1 = Date.now();
+  const { raw, optimised } = await buildWasm();
+  const wasmBytes = fs.readFileSync(optimised);
+  const glue = embedGlue(fs.readFileSync(path.join(PKG, 'amocrm_core.js'), 'utf8'), wasmBytes);
+  checkDeclarations(glue);
+  fs.mkdirSync(WASM_OUT_DIR, { recursive: true });
+  fs.writeFileSync(GLUE_OUT, glue);
+  const t2 = Date.now();
+
+  fs.rmSync(DIST, { recursive: true, force: true });
+  await run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+  copyAssets(path.join(ROOT, 'n8n-node'), DIST);
+  const t3 = Date.now();
+
+  const sizes = {
+    wasmRaw: fs.statSync(raw).size,
+    wasmOptimised: wasmBytes.length,
+    shippedJs: fs.statSync(path.join(DIST, 'shared', 'wasm', 'amocrm_core.js')).size,
+  };
+  log(
+    `wasm ${(sizes.wasmRaw / 1024).toFixed(0)} KB raw, ${(sizes.wasmOptimised / 1024).toFixed(0)} KB after wasm-opt, ` +
+      `${(sizes.shippedJs / 1024).toFixed(0)} KB as shipped JS; core ${fmtMs(t2 - t1)}, TypeScript ${fmtMs(t3 - t2)}, total ${fmtMs(t3 - t0)}`,
+  );
+  return sizes;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await build({ skipSetup: process.argv.includes('--skip-setup') });
+}
