@@ -1,0 +1,170 @@
+// Smoke test of the harness against both n8n versions:
+//   node --test tests/e2e/harness/smoke.test.mjs
+// For each version: build a throwaway community package (one node emitting
+// {hello: 'world'}) in a temp dir, install it into a fresh n8n, run
+// Manual Trigger → Hello via `n8n execute`, then under `n8n start` activate a
+// Webhook → Hello workflow and call its production webhook.
+// n8n missing is a failure, not a skip: ensureN8n installs it (or throws).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { createN8nInstance, ensureN8n, npmPack } from './index.mjs';
+
+const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4').split(',').map((s) => s.trim()).filter(Boolean);
+const PKG = 'n8n-nodes-harness-hello';
+const NODE_TYPE = `${PKG}.helloWorld`;
+
+/** Writes the throwaway package into a temp dir and packs it. */
+async function buildHelloPackage() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-harness-pkg-'));
+  const nodeDir = path.join(dir, 'dist', 'nodes', 'HelloWorld');
+  fs.mkdirSync(nodeDir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify(
+      {
+        name: PKG,
+        version: '0.0.1',
+        description: 'throwaway package built by tests/e2e/harness/smoke.test.mjs',
+        license: 'MIT',
+        keywords: ['n8n-community-node-package'],
+        files: ['dist'],
+        n8n: { n8nNodesApiVersion: 1, strict: true, credentials: [], nodes: ['dist/nodes/HelloWorld/HelloWorld.node.js'] },
+        peerDependencies: { 'n8n-workflow': '*' },
+      },
+      null,
+      2,
+    ),
+  );
+  // Requires n8n-workflow like a real package does: checks that the peer
+  // dependency resolves to n8n's own copy from .n8n/nodes/node_modules.
+  fs.writeFileSync(
+    path.join(nodeDir, 'HelloWorld.node.js'),
+    `'use strict';
+const { NodeConnectionTypes } = require('n8n-workflow');
+class HelloWorld {
+  constructor() {
+    this.description = {
+      displayName: 'Hello World',
+      name: 'helloWorld',
+      group: ['transform'],
+      version: 1,
+      description: 'Outputs {hello: "world"} once per input item',
+      defaults: { name: 'Hello World' },
+      inputs: [NodeConnectionTypes.Main],
+      outputs: [NodeConnectionTypes.Main],
+      properties: [],
+    };
+  }
+  async execute() {
+    const items = this.getInputData();
+    return [items.map((_, i) => ({ json: { hello: 'world' }, pairedItem: { item: i } }))];
+  }
+}
+module.exports = { HelloWorld };
+`,
+  );
+  const tarball = await npmPack(dir);
+  return { dir, tarball };
+}
+
+const manualWorkflow = () => ({
+  name: 'harness smoke: manual',
+  nodes: [
+    { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+    { id: randomUUID(), name: 'Hello', type: NODE_TYPE, typeVersion: 1, position: [220, 0], parameters: {} },
+  ],
+  connections: { Manual: { main: [[{ node: 'Hello', type: 'main', index: 0 }]] } },
+});
+
+const webhookWorkflow = (webhookPath) => ({
+  name: 'harness smoke: webhook',
+  nodes: [
+    {
+      id: randomUUID(),
+      name: 'Webhook',
+      type: 'n8n-nodes-base.webhook',
+      typeVersion: 2,
+      position: [0, 0],
+      webhookId: randomUUID(),
+      parameters: { httpMethod: 'POST', path: webhookPath, responseMode: 'lastNode', options: {} },
+    },
+    { id: randomUUID(), name: 'Hello', type: NODE_TYPE, typeVersion: 1, position: [220, 0], parameters: {} },
+  ],
+  connections: { Webhook: { main: [[{ node: 'Hello', type: 'main', index: 0 }]] } },
+});
+
+let pkg;
+before(async () => {
+  pkg = await buildHelloPackage();
+});
+after(() => {
+  if (pkg) fs.rmSync(pkg.dir, { recursive: true, force: true });
+});
+
+for (const version of VERSIONS) {
+  describe(`n8n ${version}`, () => {
+    let n8n;
+
+    before(async () => {
+      // Fails (does not skip) when n8n cannot be installed.
+      const t0 = Date.now();
+      const info = await ensureN8n(version);
+      assert.ok(fs.existsSync(info.n8nBin), `${info.n8nBin} missing`);
+      console.log(`[${version}] ensureN8n ${Date.now() - t0} ms`);
+      n8n = await createN8nInstance({ version, packageTarball: pkg.tarball });
+    });
+
+    after(async () => {
+      if (!n8n) return;
+      console.log(`[${version}] timings ${JSON.stringify(n8n.timings)}`);
+      const root = n8n.root;
+      await n8n.cleanup();
+      assert.equal(fs.existsSync(root), false, 'temp folder removed');
+    });
+
+    test('community package is installed where n8n scans for it', () => {
+      assert.equal(n8n.installedPackage.name, PKG);
+      assert.ok(fs.existsSync(path.join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', PKG, 'package.json')));
+    });
+
+    test('n8n execute: Manual Trigger → Hello World outputs {hello: "world"}', async () => {
+      const id = await n8n.importWorkflow(manualWorkflow());
+      const r = await n8n.execute(id);
+      console.log(`[${version}] execute ${r.ms} ms`);
+      assert.ok(r.ok, r.describe());
+      assert.deepEqual(r.json('Hello'), [{ hello: 'world' }]);
+      assert.deepEqual(r.nodeNames.sort(), ['Hello', 'Manual']);
+    });
+
+    test('n8n start: activated webhook workflow answers through the package node', async () => {
+      const webhookPath = `harness-${version.replace(/\./g, '-')}`;
+      const id = await n8n.importWorkflow(webhookWorkflow(webhookPath));
+      const server = await n8n.start();
+      console.log(`[${version}] start ${server.startMs} ms at ${server.url}`);
+      try {
+        await server.setupOwner();
+        await server.activate(id);
+        const res = await server.webhook(webhookPath, { body: { ping: 1 } });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.deepEqual(res.body, { hello: 'world' });
+
+        const ex = await server.waitForExecution({ workflowId: id });
+        assert.equal(ex.status, 'success');
+        const run = await server.getExecution(ex.id);
+        assert.ok(run.ok, run.describe());
+        assert.deepEqual(run.json('Hello'), [{ hello: 'world' }]);
+        assert.deepEqual(run.json('Webhook')[0].body, { ping: 1 });
+      } catch (e) {
+        e.message += `\n--- server log (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
+        throw e;
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+}
