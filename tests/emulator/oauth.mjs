@@ -30,6 +30,11 @@ export function invalidClient() {
   return new HttpError(401, { title: 'Некорректный клиент', type: OAUTH_TYPE, status: 401, detail: 'Авторизация клиента не прошла' }, PROBLEM);
 }
 
+/** Keeps scalar parameters only: `redirect_uri[a]=1` must not reach String() as an object. */
+const scalarParams = (o) => Object.fromEntries(Object.entries(o ?? {})
+  .filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+  .map(([k, v]) => [k, String(v)]));
+
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 const stripSlash = (u) => String(u).replace(/\/+$/, '');
 
@@ -168,8 +173,7 @@ function parseTokenBody(ctx) {
       params.client_secret ??= dec(decoded.slice(i + 1));
     }
   }
-  for (const k of Object.keys(params)) if (typeof params[k] === 'number') params[k] = String(params[k]);
-  return params;
+  return scalarParams(params);
 }
 
 function checkClient(state, p) {
@@ -269,7 +273,8 @@ function redirectWithCode(state, q) {
 }
 
 export function authorizePage(ctx) {
-  const { state, query: q } = ctx;
+  const { state } = ctx;
+  const q = scalarParams(ctx.query);
   const bad = checkAuthorizeParams(state, q);
   if (bad) return bad;
   if (q.auto === '1' || q.auto === 'true') return redirectWithCode(state, q); // headless tests
@@ -295,8 +300,8 @@ button{padding:10px 24px;font-size:16px;margin-right:8px;cursor:pointer}#allow{b
 /** GET or POST /oauth/allow: issues a code and 302s to the integration's redirect_uri. */
 export function authorizeDecision(ctx) {
   const { state } = ctx;
-  const q = { ...ctx.query };
-  if (ctx.req.method === 'POST') Object.assign(q, parseForm(ctx.rawBody.toString('utf8')));
+  const q = scalarParams(ctx.query);
+  if (ctx.req.method === 'POST') Object.assign(q, scalarParams(parseForm(ctx.rawBody.toString('utf8'))));
   const bad = checkAuthorizeParams(state, q);
   if (bad) return bad;
   if (q.decision === 'deny') {

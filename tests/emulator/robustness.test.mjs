@@ -37,7 +37,7 @@ test('garbage queries and bodies never produce a 5xx', async () => {
   const headers = { authorization: `Bearer ${env.token}`, 'content-type': 'application/json' };
   const failures = [];
   const check = async (method, path, body) => {
-    const r = await fetch(env.emu.url + path, { method, headers, body });
+    const r = await fetch(env.emu.url + path, { method, headers, body, redirect: 'manual' });
     const text = await r.text();
     if (r.status >= 500) failures.push(`${method} ${path} ${body ?? ''} → ${r.status} ${text}`);
   };
@@ -46,6 +46,13 @@ test('garbage queries and bodies never produce a 5xx', async () => {
   for (const p of ['/api/v4/leads', '/api/v4/leads/20000001', '/api/v4/leads/notes']) for (const b of BODIES) await check('PATCH', p, b);
   for (const b of BODIES) await check('DELETE', '/api/v4/webhooks', b);
   for (const p of ADMIN) for (const b of BODIES) await check('POST', p, b);
+  const cid = env.emu.state.integration.clientId;
+  await check('GET', `/oauth?client_id=${cid}&redirect_uri[]=x&state[a]=1&mode[x]=y`);
+  await check('GET', `/oauth/allow?client_id=${cid}&state[a]=1`);
+  for (const body of [`grant_type=authorization_code&client_id=${cid}&redirect_uri[a]=1`, 'client_id[x]=1&grant_type[]=refresh_token', `grant_type=refresh_token&client_id=${cid}&refresh_token[0]=x&redirect_uri=y`]) {
+    const r = await fetch(`${env.emu.url}/oauth2/access_token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    if (r.status >= 500) failures.push(`token ${body} → ${r.status}`);
+  }
   assert.deepEqual(failures, []);
   assert.equal(({}).polluted, undefined);
   assert.equal((await env.api.get('/api/v4/account')).status, 200); // still alive

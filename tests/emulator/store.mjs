@@ -8,7 +8,7 @@ export const SUBDOMAIN = 'demo';
 export const DEFAULT_INTEGRATION = {
   clientId: '6a1f8f5e-0c4b-4b1e-9d2a-3f1e2d4c5b6a',
   clientSecret: 'emulatorSecretK3yForDemoIntegrationOnly0123456789abcdef',
-  redirectUri: 'http://127.0.0.1:5678/rest/oauth2-credential/callback',
+  redirectUri: 'http://localhost:5678/rest/oauth2-credential/callback', // n8n's default callback URL
   name: 'n8n amoCRM nodes',
 };
 
