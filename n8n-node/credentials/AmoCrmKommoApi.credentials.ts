@@ -6,7 +6,7 @@ import type {
 	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
-import { accountOrigin, assertOwnUrl } from '../shared/core';
+import { accountOrigin, checkOwnUrl } from '../shared/core';
 import { addressFields } from '../shared/credentials';
 import { accountProperties } from './accountProperties';
 
@@ -34,7 +34,7 @@ export class AmoCrmKommoApi implements ICredentialType {
 		...accountProperties,
 		{
 			displayName: 'Authentication',
-			name: 'tokenType',
+			name: 'connectionType',
 			type: 'options',
 			options: [
 				{
@@ -54,7 +54,7 @@ export class AmoCrmKommoApi implements ICredentialType {
 			required: true,
 			description:
 				'In amoCRM: Settings → Integrations → Create integration → Private integration, then Keys and scopes → Generate long-lived token. Valid from 1 day to 5 years.',
-			displayOptions: { show: { tokenType: ['longLivedToken'] } },
+			displayOptions: { show: { connectionType: ['longLivedToken'] } },
 		},
 		{
 			displayName: 'Requests per Second',
@@ -81,10 +81,12 @@ export class AmoCrmKommoApi implements ICredentialType {
 	): Promise<IHttpRequestOptions> => {
 		const fields = addressFields(credentials);
 		const origin = accountOrigin(fields);
+		if (!origin.ok) throw new Error(origin.error.message);
 		// The credential test sends a path only; node requests are absolute.
-		const options = requestOptions.url.includes('://') ? requestOptions : { ...requestOptions, baseURL: origin };
+		const options = requestOptions.url.includes('://') ? requestOptions : { ...requestOptions, baseURL: origin.value };
 		const target = options.baseURL ? `${options.baseURL.replace(/\/+$/, '')}/${options.url.replace(/^\/+/, '')}` : options.url;
-		assertOwnUrl(fields, target);
+		const own = checkOwnUrl(fields, target);
+		if (!own.ok) throw new Error(own.error.message);
 		const token = typeof credentials.longLivedToken === 'string' ? credentials.longLivedToken.trim() : '';
 		if (token === '') throw new Error('The credential has no long-lived token; paste one from amoCRM into the credential.');
 		return { ...options, headers: { ...options.headers, Authorization: `Bearer ${token}` } };

@@ -2,7 +2,7 @@
 // slots of a node description. Shared by every node of the package.
 
 import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
-import { API_CREDENTIAL } from './credentials';
+import { API_TYPE } from './credentials';
 
 export const authenticationProperty: INodeProperties = {
 	displayName: 'Authentication',
@@ -11,16 +11,16 @@ export const authenticationProperty: INodeProperties = {
 	options: [
 		{
 			name: 'AmoCRM API (Long-Lived Token)',
-			value: API_CREDENTIAL,
+			value: API_TYPE,
 		},
 	],
-	default: API_CREDENTIAL,
+	default: API_TYPE,
 };
 
 export const credentialSlots: INodeCredentialDescription[] = [
 	{
-		name: API_CREDENTIAL,
+		name: API_TYPE,
 		required: true,
-		displayOptions: { show: { authentication: [API_CREDENTIAL] } },
+		displayOptions: { show: { authentication: [API_TYPE] } },
 	},
 ];

@@ -61,75 +61,82 @@ export interface CallInput {
 	auth: AuthMode;
 }
 
-/** Thrown for errors the core reports outside of any item. */
-export class CoreFailure extends Error {
-	constructor(readonly error: CoreError) {
-		super(error.message);
-		this.name = 'CoreFailure';
-	}
-}
+export type Result<T> = { ok: true; value: T } | { ok: false; error: CoreError };
 
 /**
  * Runs `fn` against the instantiated module. A trap (a panic in the core)
  * leaves the instance in an unknown state, so it is dropped and the next call
- * starts a fresh one.
+ * starts a fresh one; the caller gets an internal error.
  */
-function guarded<T>(fn: () => T): T {
-	wasm.__instantiate();
+function guarded<T>(fn: () => T): Result<T> {
 	try {
-		return fn();
+		wasm.__instantiate();
+		return { ok: true, value: fn() };
 	} catch (error) {
-		if (error instanceof Error && error.name === 'RuntimeError') wasm.__reset();
-		throw error;
+		const trapped = error instanceof Error && error.name === 'RuntimeError';
+		if (trapped) wasm.__reset();
+		return {
+			ok: false,
+			error: {
+				kind: 'internal',
+				message: `The amoCRM core failed${trapped ? ' and was restarted' : ''}: ${(error as Error).message}`,
+				description: 'This is a bug in the amoCRM nodes; please report it with the workflow that triggered it.',
+			},
+		};
 	}
 }
 
-function parse<T>(json: string): T {
-	return JSON.parse(json) as T;
+/** A step from the core's JSON, or a final step carrying the failure. */
+function stepOf(result: Result<string>): Step {
+	if (!result.ok) return { requests: [], emit: [], done: true, fatal: result.error };
+	return JSON.parse(result.value) as Step;
 }
 
 /** One running operation; free() it when done. */
 export class CoreCall {
-	private readonly handle: wasm.NodeCall;
+	private constructor(private readonly handle: wasm.NodeCall) {}
 
-	constructor(input: CallInput) {
-		this.handle = guarded(() => new wasm.NodeCall(JSON.stringify(input)));
+	static create(input: CallInput): Result<CoreCall> {
+		const made = guarded(() => new wasm.NodeCall(JSON.stringify(input)));
+		return made.ok ? { ok: true, value: new CoreCall(made.value) } : made;
 	}
 
 	start(): Step {
-		return parse<Step>(guarded(() => this.handle.start()));
+		return stepOf(guarded(() => this.handle.start()));
 	}
 
 	resume(id: number, status: number, headers: Record<string, string>, body: string): Step {
 		const meta = JSON.stringify({ status, headers });
-		return parse<Step>(guarded(() => this.handle.resume(id, meta, body, Date.now())));
+		return stepOf(guarded(() => this.handle.resume(id, meta, body, Date.now())));
 	}
 
 	fail(id: number, code: string, message: string): Step {
-		return parse<Step>(guarded(() => this.handle.fail(id, code, message)));
+		return stepOf(guarded(() => this.handle.fail(id, code, message)));
 	}
 
 	/** Milliseconds to wait for a send slot in the account's shared budget. */
 	reserve(): number {
-		return guarded(() => this.handle.reserve(Date.now()));
+		const wait = guarded(() => this.handle.reserve(Date.now()));
+		return wait.ok ? wait.value : 0;
 	}
 
 	free(): void {
-		this.handle.free();
+		guarded(() => this.handle.free());
 	}
 }
 
-/** The validated origin of the credential's account, or a CoreFailure. */
-export function accountOrigin(fields: AddressFields): string {
-	const result = parse<{ origin?: string; error?: CoreError }>(guarded(() => wasm.checkAccount(JSON.stringify(fields))));
-	if (result.error) throw new CoreFailure(result.error);
-	return result.origin as string;
+/** The validated origin of the credential's account. */
+export function accountOrigin(fields: AddressFields): Result<string> {
+	const result = guarded(() => wasm.checkAccount(JSON.stringify(fields)));
+	if (!result.ok) return result;
+	const parsed = JSON.parse(result.value) as { origin?: string; error?: CoreError };
+	return parsed.error ? { ok: false, error: parsed.error } : { ok: true, value: parsed.origin as string };
 }
 
-/** Throws unless `url` is on the credential's own account. */
-export function assertOwnUrl(fields: AddressFields, url: string): void {
-	const result = parse<{ ok?: boolean; error?: CoreError }>(
-		guarded(() => wasm.checkRequestUrl(JSON.stringify(fields), url)),
-	);
-	if (result.error) throw new CoreFailure(result.error);
+/** Whether `url` is on the credential's own account. */
+export function checkOwnUrl(fields: AddressFields, url: string): Result<true> {
+	const result = guarded(() => wasm.checkRequestUrl(JSON.stringify(fields), url));
+	if (!result.ok) return result;
+	const parsed = JSON.parse(result.value) as { ok?: boolean; error?: CoreError };
+	return parsed.error ? { ok: false, error: parsed.error } : { ok: true, value: true };
 }

@@ -4,10 +4,12 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import type { AddressFields, AuthMode } from './core';
 
-export const API_CREDENTIAL = 'amoCrmKommoApi';
-export const OAUTH2_CREDENTIAL = 'amoCrmKommoOAuth2Api';
+/** "AmoCRM API": long-lived token, or OAuth tokens managed by the core. */
+export const API_TYPE = 'amoCrmKommoApi';
+/** "AmoCRM OAuth2 API": n8n's own OAuth2 flow with its Connect button. */
+export const CONNECT_BUTTON_TYPE = 'amoCrmKommoOAuth2Api';
 
-export type CredentialType = typeof API_CREDENTIAL | typeof OAUTH2_CREDENTIAL;
+export type CredentialType = typeof API_TYPE | typeof CONNECT_BUTTON_TYPE;
 
 function text(value: unknown): string {
 	return typeof value === 'string' ? value : '';
@@ -23,8 +25,8 @@ export function addressFields(credentials: ICredentialDataDecryptedObject): Addr
 }
 
 export function authMode(type: string, credentials: ICredentialDataDecryptedObject): AuthMode {
-	if (type === OAUTH2_CREDENTIAL) return 'oauth2';
-	return credentials.tokenType === 'oauth' ? 'oauth' : 'longLivedToken';
+	if (type === CONNECT_BUTTON_TYPE) return 'oauth2';
+	return credentials.connectionType === 'oauth' ? 'oauth' : 'longLivedToken';
 }
 
 export function requestsPerSecond(credentials: ICredentialDataDecryptedObject): number | undefined {

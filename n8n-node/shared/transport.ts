@@ -12,7 +12,7 @@ import type {
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 } from 'n8n-workflow';
-import { CoreCall, CoreFailure, type CallInput, type CoreRequest, type Emit } from './core';
+import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit } from './core';
 import { addressFields, authMode, requestsPerSecond } from './credentials';
 
 export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
@@ -23,31 +23,37 @@ type Outcome =
 	| { id: number; status: number; headers: Record<string, string>; body: string }
 	| { id: number; code: string; message: string };
 
-/** Runs `operation`, calling `onEmit` for every item or item error the core emits. */
+/**
+ * Runs `operation`, calling `onEmit` for every item or item error the core
+ * emits. Returns the error that failed the whole call, if any (a refused
+ * account address, say); exceptions thrown by `onEmit` propagate.
+ */
 export async function runOperation(
 	ctx: ApiContext,
 	credentialType: string,
 	operation: Operation,
 	onEmit: (emit: Emit) => void,
-): Promise<void> {
+): Promise<CoreError | undefined> {
 	const credentials: ICredentialDataDecryptedObject = await ctx.getCredentials(credentialType);
-	const call = new CoreCall({
+	const created = CoreCall.create({
 		...operation,
 		account: addressFields(credentials),
 		auth: authMode(credentialType, credentials),
 		requestsPerSecond: requestsPerSecond(credentials),
 	});
+	if (!created.ok) return created.error;
+	const call = created.value;
 	const inFlight = new Map<number, Promise<Outcome>>();
 	const state = { finished: false };
 	try {
 		let step = call.start();
 		for (;;) {
-			if (step.fatal) throw new CoreFailure(step.fatal);
+			if (step.fatal) return step.fatal;
 			for (const emit of step.emit) onEmit(emit);
 			for (const request of step.requests) {
 				inFlight.set(request.id, send(ctx, credentialType, call, request, state));
 			}
-			if (step.done) return;
+			if (step.done) return undefined;
 			const outcome = await Promise.race(inFlight.values());
 			inFlight.delete(outcome.id);
 			step =

@@ -1,5 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { CoreFailure } from '../../../shared/core';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import { ItemCollector } from '../../../shared/output';
 import { runOperation } from '../../../shared/transport';
 import { operations } from './lead';
@@ -23,19 +22,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			}
 			return params;
 		} catch (error) {
-			if (!this.continueOnFail()) throw error;
+			if (!this.continueOnFail()) throw new NodeOperationError(this.getNode(), error as Error, { itemIndex: index });
 			output.fail(index, { kind: 'input', message: (error as Error).message });
 			return null;
 		}
 	});
 
-	try {
-		await runOperation(this, credentialType, { resource: 'lead', operation: operationName, items }, (emit) =>
-			output.add(emit),
-		);
-	} catch (error) {
-		if (!(error instanceof CoreFailure)) throw error;
-		output.failAll(error.error);
-	}
+	const fatal = await runOperation(this, credentialType, { resource: 'lead', operation: operationName, items }, (emit) =>
+		output.add(emit),
+	);
+	if (fatal) output.failAll(fatal);
 	return [output.items()];
 }
