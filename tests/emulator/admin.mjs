@@ -1,13 +1,12 @@
 // Admin API: test control without auth. Every operation is a plain method on
 // the object returned here (emu.admin.*) and an HTTP route under /_admin.
-import { Router, problemError } from './http.mjs';
+import { Router, problemError, validationError } from './http.mjs';
 import { applySeed, generateLeads, normalizeSeed, MAIN_USER_ID } from './seed.mjs';
 import { newStats } from './store.mjs';
 import { issueCode, issueTokenPair, issueLongLived, expireTokens, revokeTokens, listTokens } from './oauth.mjs';
 import { addFaults, clearFaults, publicFault } from './faults.mjs';
 import { validateLead, applyCreate, applyUpdate, deleteLead, restoreLead } from './leads.mjs';
 import { dispatch, leadEvent, noteEvent, publicWebhook, LEAD_ACTIONS } from './webhooks.mjs';
-import { validationError } from './http.mjs';
 
 const CONFIG_KEYS = [
   'rateLimit', 'accessTokenTtlSeconds', 'refreshTokenTtlSeconds', 'authCodeTtlSeconds', 'refreshRequiresRedirectUri',

@@ -12,7 +12,6 @@ export const MSG = {
 
 export const err = (code, path, detail) => ({ code, path, detail });
 
-const ENUM_TYPES = new Set(['select', 'multiselect', 'radiobutton', 'category']);
 const MULTI = new Set(['multiselect', 'multitext', 'items', 'chained_list', 'file', 'linked_entity', 'legal_entity', 'smart_address', 'streetaddress', 'tracking_data']);
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -172,4 +171,3 @@ export function cfSearchText(cf) {
   return s.toLowerCase();
 }
 
-export { ENUM_TYPES };

@@ -6,7 +6,7 @@
 // library's messages), so errors follow its order of checks: client → code or
 // refresh token decryption (secret) → expiry → revocation → redirect_uri.
 import { createHmac, createHash, randomBytes, randomUUID } from 'node:crypto';
-import { HttpError, PROBLEM, JSON_TYPE, html, redirect, parseForm, parseJson, problemBody } from './http.mjs';
+import { HttpError, PROBLEM, JSON_TYPE, html, redirect, parseForm, parseJson } from './http.mjs';
 import { ACCOUNT_ID, SUBDOMAIN } from './store.mjs';
 import { MAIN_USER_ID } from './seed.mjs';
 
@@ -327,4 +327,3 @@ export function accountDomain(state) {
   return { id: ACCOUNT_ID, subdomain: SUBDOMAIN, domain: state.hostPort, top_level_domain: 'ru' };
 }
 
-export { problemBody };

@@ -176,6 +176,21 @@ describe('OAuth token endpoint', () => {
     }
   });
 
+  test('refreshRevokesAccessToken=true: a refresh also kills the previous access token', async () => {
+    await env.admin('POST', '/_admin/config', { refreshRevokesAccessToken: true });
+    try {
+      const pair = await env.admin('POST', '/_admin/oauth/tokens', {});
+      const r = await tokenRequest(env.emu, {
+        client_id: integ.clientId, client_secret: integ.clientSecret, grant_type: 'refresh_token', refresh_token: pair.refresh_token, redirect_uri: integ.redirectUri,
+      });
+      assert.equal(r.status, 200);
+      assert.equal((await client(env.emu, pair.access_token).get('/api/v4/account')).status, 401);
+      assert.equal((await client(env.emu, r.body.access_token).get('/api/v4/account')).status, 200);
+    } finally {
+      await env.admin('POST', '/_admin/config', { refreshRevokesAccessToken: false });
+    }
+  });
+
   test('refresh with a wrong secret → 401 "Cannot decrypt the refresh token"; refresh older than 3 months → 401 "Token has expired"', async () => {
     const pair = await env.admin('POST', '/_admin/oauth/tokens', {});
     const base = { grant_type: 'refresh_token', refresh_token: pair.refresh_token, client_id: integ.clientId, redirect_uri: integ.redirectUri };

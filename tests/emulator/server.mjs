@@ -4,7 +4,7 @@
 import http from 'node:http';
 import {
   Router, HttpError, writeResponse, readBody, parseJson, parseBracketParams, normalizePath, newRequestId,
-  problemBody, problemError, nginxHtml, hal, json, HTML, PROBLEM, JSON_TYPE,
+  problemBody, problemError, nginxHtml, json, HTML, PROBLEM, JSON_TYPE,
 } from './http.mjs';
 import { createState, recordRequest, countCall, ACCOUNT_ID } from './store.mjs';
 import { applySeed } from './seed.mjs';

@@ -113,14 +113,14 @@ function post(state, destination, body, timeoutMs) {
   });
 }
 
-const sleep = (state, ms) => new Promise((r) => { const t = setTimeout(r, ms); t.unref?.(); });
+const sleep = (ms) => new Promise((r) => { const t = setTimeout(r, ms); t.unref?.(); });
 
 async function deliverToHook(state, hook, events) {
   const body = buildPayload(state, events);
   const delays = [0, ...(state.config.webhookRetryDelaysMs ?? [])];
   let first = null;
   for (let attempt = 0; attempt < delays.length; attempt++) {
-    if (attempt > 0) { await sleep(state, delays[attempt]); if (state.closed || hook.disabled) break; }
+    if (attempt > 0) { await sleep(delays[attempt]); if (state.closed || hook.disabled) break; }
     const rec = {
       id: ++state.deliverySeq, webhook_id: hook.id, destination: hook.destination, attempt: attempt + 1,
       time: new Date().toISOString(), events: events.map((e) => ({ action: e.action, entity: e.entity, id: e.lead.id })),

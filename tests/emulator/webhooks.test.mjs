@@ -234,6 +234,23 @@ describe('webhook deliveries', () => {
     }
   });
 
+  test('webhookRetryDelaysMs retries a failed delivery; every attempt is recorded', async () => {
+    await env.admin('POST', '/_admin/config', { webhookRetryDelaysMs: [50] });
+    try {
+      await subscribe(['update_lead']);
+      rcv.status = 503;
+      await env.admin('POST', '/_admin/webhooks/emit', { action: 'update', leadId: lead });
+      assert.equal(rcv.requests.length, 2);
+      assert.equal(rcv.requests[0].body, rcv.requests[1].body);
+      const ds = (await env.admin('GET', `/_admin/webhooks/deliveries?destination=${encodeURIComponent(rcv.url)}`)).deliveries;
+      assert.deepEqual(ds.map((d) => [d.attempt, d.status, d.ok]), [[1, 503, false], [2, 503, false]]);
+      const hook = (await env.admin('GET', '/_admin/webhooks')).webhooks.find((h) => h.destination === rcv.url);
+      assert.equal(hook.failures, 2);
+    } finally {
+      await env.admin('POST', '/_admin/config', { webhookRetryDelaysMs: [] });
+    }
+  });
+
   test('deliveries happen after the API reply (asynchronously)', async () => {
     await subscribe(['add_lead']);
     await env.api.post('/api/v4/leads', [{ name: 'async' }]);
