@@ -77,8 +77,38 @@ function pidAlive(pid) {
   }
 }
 
-// Directory lock: mkdir is atomic. The owner's pid is written inside; a lock
-// whose owner is dead (crash, kill -9) is taken over.
+function killGroup(pgid, signal = 'SIGKILL') {
+  try {
+    process.kill(-pgid, signal);
+  } catch {}
+}
+
+// Process groups of the npm/tar children of this process, by lock dir.
+const childGroups = new Map();
+
+function killAllChildren() {
+  for (const set of childGroups.values()) for (const g of set) killGroup(g);
+}
+
+let signalHandlersInstalled = false;
+function installSignalHandlers() {
+  if (signalHandlersInstalled) return;
+  signalHandlersInstalled = true;
+  // Children run in their own process groups (so a dead owner's leftovers can
+  // be found and killed), which also means a terminal's Ctrl-C does not reach
+  // them: kill them ourselves on the way out.
+  process.on('exit', killAllChildren);
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+    process.on(sig, () => {
+      killAllChildren();
+      process.exit(code);
+    });
+  }
+}
+
+// Directory lock: mkdir is atomic. The owner's pid is written inside, and the
+// process groups of its children in `children`; a lock whose owner is dead
+// (crash, kill -9) is taken over after killing those leftover groups.
 async function withLock(name, fn) {
   const locks = path.join(CACHE_DIR, 'locks');
   fs.mkdirSync(locks, { recursive: true });
@@ -96,7 +126,7 @@ async function withLock(name, fn) {
         owner = Number(fs.readFileSync(path.join(lockDir, 'pid'), 'utf8'));
       } catch {
         // pid file not written yet: the owner is between mkdir and write.
-        const age = Date.now() - fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs;
+        const age = Date.now() - (fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
         if (!(age > 10_000)) {
           await new Promise((r) => setTimeout(r, 200));
           continue;
@@ -108,27 +138,41 @@ async function withLock(name, fn) {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      log(`${name}: removing stale lock of dead pid ${owner || '?'}`);
+      let leftovers = [];
+      try {
+        leftovers = fs.readFileSync(path.join(lockDir, 'children'), 'utf8').split('\n').filter(Boolean).map(Number);
+      } catch {}
+      log(`${name}: taking over the stale lock of dead pid ${owner || '?'}${leftovers.length ? `, killing its leftover process groups ${leftovers.join(' ')}` : ''}`);
+      for (const g of leftovers) killGroup(g);
       fs.rmSync(lockDir, { recursive: true, force: true });
     }
   }
+  childGroups.set(lockDir, new Set());
   const release = () => fs.rmSync(lockDir, { recursive: true, force: true });
   process.once('exit', release);
   try {
-    return await fn();
+    return await fn(lockDir);
   } finally {
     process.removeListener('exit', release);
+    childGroups.delete(lockDir);
     release();
   }
 }
 
-// Runs a command, appends its output to logFile, prints a heartbeat line
-// every 30 s. Resolves on exit 0, rejects otherwise (with the log tail).
-function run(label, cmd, args, { cwd, env, logFile }) {
+// Runs a command in its own process group (recorded in the lock), appends its
+// output to logFile, prints a heartbeat line every 30 s. Resolves on exit 0,
+// rejects otherwise (with the log tail).
+function run(label, cmd, args, { cwd, env, logFile, lockDir }) {
+  installSignalHandlers();
   return new Promise((resolve, reject) => {
     const out = fs.openSync(logFile, 'a');
     fs.writeSync(out, `\n$ ${cmd} ${args.join(' ')}\n`);
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', out, out] });
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', out, out], detached: true });
+    const groups = childGroups.get(lockDir);
+    if (child.pid) {
+      groups?.add(child.pid);
+      fs.appendFileSync(path.join(lockDir, 'children'), `${child.pid}\n`);
+    }
     const t0 = Date.now();
     const beat = setInterval(() => {
       let count = '';
@@ -137,15 +181,16 @@ function run(label, cmd, args, { cwd, env, logFile }) {
       } catch {}
       log(`${label}: still running \`${path.basename(cmd)} ${args[0]}\` (${fmt(Date.now() - t0)}${count})`);
     }, 30_000);
-    const onSignal = () => child.kill('SIGTERM');
-    process.once('exit', onSignal);
     child.on('error', (e) => {
       clearInterval(beat);
+      groups?.delete(child.pid);
       reject(e);
     });
     child.on('close', (code, signal) => {
       clearInterval(beat);
-      process.removeListener('exit', onSignal);
+      // The leader is gone; make sure nothing it started lingers.
+      killGroup(child.pid);
+      groups?.delete(child.pid);
       fs.closeSync(out);
       if (code === 0) return resolve();
       const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
@@ -171,7 +216,7 @@ export async function ensureNode24() {
   const dir = node24Dir();
   const nodeBin = path.join(dir, 'bin', 'node');
   if (readMarker(dir)) return nodeBin;
-  return withLock('node24', async () => {
+  return withLock('node24', async (lockDir) => {
     if (readMarker(dir)) return nodeBin;
     const t0 = Date.now();
     const partial = `${dir}.partial`;
@@ -188,6 +233,7 @@ export async function ensureNode24() {
         cwd: packDir,
         env: npmEnv(null),
         logFile,
+        lockDir,
       });
       const tgz = fs.readdirSync(packDir).find((f) => f.endsWith('.tgz'));
       if (!tgz) throw new Error('node24: npm pack produced no tarball');
@@ -195,6 +241,7 @@ export async function ensureNode24() {
         cwd: partial,
         env: process.env,
         logFile,
+        lockDir,
       });
     } finally {
       fs.rmSync(packDir, { recursive: true, force: true });
@@ -263,7 +310,7 @@ export async function ensureN8n(version) {
   if (readMarker(info.dir) && (spec.node !== 24 || readMarker(node24Dir()))) return result();
   if (spec.node === 24) await ensureNode24();
   const name = `n8n-${version}`;
-  return withLock(name, async () => {
+  return withLock(name, async (lockDir) => {
     if (readMarker(info.dir)) return result();
     const t0 = Date.now();
     const partial = `${info.dir}.partial`;
@@ -286,11 +333,12 @@ export async function ensureN8n(version) {
       cwd: partial,
       env,
       logFile,
+      lockDir,
     });
     log(`${name}: npm install done in ${fmt(Date.now() - t1)}`);
     for (const mod of spec.rebuild) {
       const t2 = Date.now();
-      await run(name, 'npm', ['rebuild', mod, '--foreground-scripts'], { cwd: partial, env, logFile });
+      await run(name, 'npm', ['rebuild', mod, '--foreground-scripts'], { cwd: partial, env, logFile, lockDir });
       log(`${name}: npm rebuild ${mod} done in ${fmt(Date.now() - t2)}`);
     }
     const printed = verifyN8n(info, partial);
@@ -326,8 +374,8 @@ if (isMain) {
       process.exit(2);
     }
   }
-  // Ctrl-C: the exit handlers kill npm children and release the locks.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(130));
+  // Ctrl-C / kill: the handlers kill the npm children and release the locks.
+  installSignalHandlers();
   const t0 = Date.now();
   try {
     const res = await ensureAll(versions);
