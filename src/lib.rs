@@ -23,3 +23,4 @@ pub mod lead;
 pub mod query;
 pub mod ratelimit;
 pub mod wasm;
+pub mod webhook;

@@ -135,6 +135,13 @@ pub fn check_request_url(config: &str, url: &str) -> String {
     }
 }
 
+/// Decodes a webhook POST body (`application/x-www-form-urlencoded`, amoCRM's
+/// bracket format) into the items the trigger emits; see [`crate::webhook`].
+#[wasm_bindgen(js_name = parseWebhook)]
+pub fn parse_webhook(body: &str, options: &str) -> String {
+    crate::webhook::parse_to_json(body, options)
+}
+
 fn account_of(config: &str) -> Result<AccountAddress, NodeError> {
     let config: AddressConfig =
         serde_json::from_str(config).map_err(|e| NodeError::internal(format!("unreadable credential fields: {e}")))?;

@@ -52,7 +52,7 @@ export interface AddressFields {
 export type AuthMode = 'longLivedToken' | 'oauth' | 'oauth2';
 
 export interface CallInput {
-	resource: 'lead';
+	resource: 'lead' | 'webhook';
 	operation: string;
 	account: AddressFields;
 	/** Parameters of each input item, in input order; null for an item the shell already failed. */

@@ -15,6 +15,7 @@ export declare class NodeCall {
 
 export declare function checkAccount(config: string): string;
 export declare function checkRequestUrl(config: string, url: string): string;
+export declare function parseWebhook(body: string, options: string): string;
 
 /** Compiles and instantiates the embedded module if not done yet. */
 export declare function __instantiate(): void;
