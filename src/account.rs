@@ -70,6 +70,7 @@ pub enum AddressError {
     LoopbackOnly { host: String },
     LoopbackNeedsIp,
     LoopbackScheme,
+    SubdomainOnly,
 }
 
 const EXAMPLE: &str =
@@ -99,6 +100,7 @@ impl fmt::Display for AddressError {
             UnknownZone { zone } => write!(f, "`{zone}` is not an amoCRM or Kommo zone; choose amocrm.ru, amocrm.com or kommo.com."),
             Malformed => write!(f, "The account address is not a valid address. {EXAMPLE}"),
             LoopbackOnly { host } => write!(f, "The base URL host `{host}` is not a loopback address. A custom base URL may only point at this machine (127.0.0.0/8 or [::1]), for the local emulator or tests; for a real account choose the environment \"amoCRM or Kommo Account\"."),
+            SubdomainOnly => write!(f, "Enter only the subdomain of the account, such as `example` for example.amocrm.ru, and choose the zone separately."),
             LoopbackScheme => write!(f, "The base URL must start with http:// or https://, such as http://127.0.0.1:8080."),
             LoopbackNeedsIp => write!(f, "The base URL must name a loopback IP address such as http://127.0.0.1:8080, not a host name: a name could be resolved to another machine."),
         }
@@ -117,6 +119,9 @@ pub struct AddressConfig {
     pub zone: String,
     /// Loopback base URL (local).
     pub base_url: String,
+    /// The address must be a bare subdomain (the n8n OAuth2 credential,
+    /// whose token URL is built from it by an n8n expression).
+    pub subdomain_only: bool,
 }
 
 /// A validated account address. Only [`AccountAddress::from_config`],
@@ -138,6 +143,10 @@ impl AccountAddress {
         match config.environment.as_str() {
             "local" => AccountAddress::parse_loopback(&config.base_url),
             _ => {
+                if config.subdomain_only && !is_label_shape(&config.address) {
+                    check_characters(&config.address)?;
+                    return Err(AddressError::SubdomainOnly);
+                }
                 let zone = if config.zone.is_empty() {
                     Zone::AmocrmRu
                 } else {
@@ -550,6 +559,7 @@ mod tests {
             address: "acme".into(),
             zone: "kommo.com".into(),
             base_url: "http://127.0.0.1:1".into(),
+            subdomain_only: false,
         };
         assert_eq!(
             AccountAddress::from_config(&cloud).unwrap().origin(),
@@ -562,6 +572,20 @@ mod tests {
         assert_eq!(
             AccountAddress::from_config(&local).unwrap().origin(),
             "http://127.0.0.1:1"
+        );
+        let sub_only = AddressConfig {
+            subdomain_only: true,
+            address: "acme.kommo.com".into(),
+            ..cloud.clone()
+        };
+        assert_eq!(AccountAddress::from_config(&sub_only), Err(AddressError::SubdomainOnly));
+        let sub_ok = AddressConfig {
+            subdomain_only: true,
+            ..cloud.clone()
+        };
+        assert_eq!(
+            AccountAddress::from_config(&sub_ok).unwrap().origin(),
+            "https://acme.kommo.com"
         );
         let bad_zone = AddressConfig {
             zone: "evil.test".into(),

@@ -53,7 +53,10 @@ impl Call {
             Some(r) => {
                 return Err(NodeError::new(
                     crate::error::ErrorKind::Input,
-                    format!("Credential field \"Requests per Second\": {r} is not allowed; use a whole number from 1 to {MAX_PER_SECOND} (amoCRM allows 7)"),
+                    format!(
+                        "Credential field \"Requests per Second\": {} is not allowed; use a whole number from 1 to {MAX_PER_SECOND} (amoCRM allows 7)",
+                        serde_json::Value::from(r)
+                    ),
                 ))
             }
         };

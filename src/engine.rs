@@ -104,16 +104,37 @@ pub trait Operation {
     fn on_reply(&mut self, tag: u64, reply: Reply, io: &mut Io);
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
     pub id: u32,
     /// Wait this long before sending (a back-off); the shared rate limiter may
     /// add more.
     pub delay_ms: u64,
     pub timeout_ms: u64,
-    #[serde(flatten)]
     pub request: Request,
+}
+
+/// One flat object for the shell: `{id, delayMs, timeoutMs, method, url, …}`.
+/// Written by hand because `#[serde(flatten)]` costs kilobytes of .wasm.
+impl Serialize for Outgoing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let r = &self.request;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("delayMs", &self.delay_ms)?;
+        map.serialize_entry("timeoutMs", &self.timeout_ms)?;
+        map.serialize_entry("method", &r.method)?;
+        map.serialize_entry("url", &r.url)?;
+        if let Some(body) = &r.body {
+            map.serialize_entry("body", body)?;
+        }
+        map.serialize_entry("headers", &r.headers)?;
+        if r.reauthenticate {
+            map.serialize_entry("reauthenticate", &true)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

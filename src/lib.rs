@@ -22,5 +22,6 @@ pub mod input;
 pub mod lead;
 pub mod query;
 pub mod ratelimit;
+pub mod token;
 pub mod wasm;
 pub mod webhook;

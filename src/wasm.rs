@@ -19,11 +19,14 @@ use crate::call::Call;
 use crate::error::NodeError;
 use crate::http::Response;
 use crate::ratelimit::RateLimiter;
+use crate::token::{CredentialFields, Plan, PlanError, TokenBroker, TokenError};
 
 thread_local! {
     /// One budget per process: the module is instantiated once per n8n
     /// process and shared by every execution in it.
     static LIMITER: RefCell<RateLimiter> = RefCell::new(RateLimiter::default());
+    /// Rotation memory and pending grants of OAuth credentials, per process.
+    static BROKER: RefCell<TokenBroker> = RefCell::new(TokenBroker::default());
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -135,6 +138,58 @@ pub fn check_request_url(config: &str, url: &str) -> String {
     }
 }
 
+fn token_error_json(error: &TokenError) -> String {
+    error_json(NodeError::new(crate::error::ErrorKind::Token, error.to_string()).with_description(error.description()))
+}
+
+/// What the credential's `preAuthentication` must do: `{"action": "none"}`,
+/// `{"action": "use", "tokens": {…}}` (persist these),
+/// `{"action": "send", "flight": key, "request": {…}}` (send it, callers with
+/// the same flight sharing one send, then call `tokenComplete`), or
+/// `{"error": {…}}`.
+#[wasm_bindgen(js_name = tokenPlan)]
+pub fn token_plan(fields: &str, now_ms: f64) -> String {
+    let fields: CredentialFields = match serde_json::from_str(fields) {
+        Ok(f) => f,
+        Err(e) => return error_json(NodeError::internal(format!("unreadable credential fields: {e}"))),
+    };
+    match BROKER.with(|b| b.borrow_mut().plan(&fields, now_ms)) {
+        Ok(Plan::Nothing) => json!({ "action": "none" }).to_string(),
+        Ok(Plan::Use(tokens)) => json!({ "action": "use", "tokens": tokens }).to_string(),
+        Ok(Plan::Send { flight, request }) => {
+            json!({ "action": "send", "flight": flight, "request": request }).to_string()
+        }
+        Err(PlanError::Address(e)) => error_json(e.into()),
+        Err(PlanError::Token(e)) => token_error_json(&e),
+    }
+}
+
+/// Reads the token endpoint's answer for `flight`: `{"tokens": {…}}` to
+/// persist, or `{"error": {…}}`.
+#[wasm_bindgen(js_name = tokenComplete)]
+pub fn token_complete(flight: &str, meta: &str, body: &str, now_ms: f64) -> String {
+    let meta: ResponseMeta = match serde_json::from_str(meta) {
+        Ok(m) => m,
+        Err(e) => return error_json(NodeError::internal(format!("unreadable response meta: {e}"))),
+    };
+    let response = Response {
+        status: meta.status,
+        headers: meta.headers,
+        body: body.to_string(),
+    };
+    match BROKER.with(|b| b.borrow_mut().complete(flight, &response, now_ms)) {
+        Ok(tokens) => json!({ "tokens": tokens }).to_string(),
+        Err(e) => token_error_json(&e),
+    }
+}
+
+/// The token request for `flight` got no answer (`code`: Node's error code).
+#[wasm_bindgen(js_name = tokenAbandon)]
+pub fn token_abandon(flight: &str, code: &str) -> String {
+    BROKER.with(|b| b.borrow_mut().abandon(flight));
+    token_error_json(&TokenError::Transport { code: code.to_string() })
+}
+
 /// Decodes a webhook POST body (`application/x-www-form-urlencoded`, amoCRM's
 /// bracket format) into the items the trigger emits; see [`crate::webhook`].
 #[wasm_bindgen(js_name = parseWebhook)]
@@ -205,6 +260,30 @@ mod tests {
         ));
         assert_eq!(step["done"], true);
         assert_eq!(step["emit"][0]["json"]["name"], "Deal");
+    }
+
+    #[test]
+    fn token_plan_and_complete_round_trip_through_the_boundary() {
+        let fields = json!({
+            "environment": "local", "baseUrl": "http://127.0.0.1:9",
+            "connectionType": "oauth", "clientId": "cid", "clientSecret": "sec",
+            "redirectUri": "https://n8n.example/cb", "authorizationCode": "C0DE",
+            "accessToken": "", "refreshToken": "", "accessExpiresAt": "", "grantFingerprint": ""
+        });
+        let plan = parse(&token_plan(&fields.to_string(), 1000.0));
+        assert_eq!(plan["action"], "send");
+        assert_eq!(plan["request"]["url"], "http://127.0.0.1:9/oauth2/access_token");
+        let flight = plan["flight"].as_str().unwrap();
+        let done = parse(&token_complete(
+            flight,
+            r#"{"status":200,"headers":{}}"#,
+            r#"{"token_type":"Bearer","expires_in":86400,"access_token":"A","refresh_token":"R"}"#,
+            1000.0,
+        ));
+        assert_eq!(done["tokens"]["accessToken"], "A");
+        assert_eq!(done["tokens"]["accessExpiresAt"], 1000.0 + 86_400_000.0);
+        let revoked = parse(&token_abandon("nope", "ECONNRESET"));
+        assert_eq!(revoked["error"]["kind"], "token");
     }
 
     #[test]

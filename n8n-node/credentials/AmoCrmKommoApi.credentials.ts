@@ -3,18 +3,26 @@ import type {
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
+	IDataObject,
+	IHttpRequestHelper,
 	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
 import { accountOrigin, checkOwnUrl } from '../shared/core';
 import { addressFields } from '../shared/credentials';
+import { renewTokens } from '../shared/oauth';
 import { accountProperties } from './accountProperties';
 
+const oauthOnly = { show: { connectionType: ['oauth'] } };
+
 /**
- * amoCRM / Kommo access for the package's nodes: a long-lived token from a
- * private integration. The account address is validated by the Rust core, and
- * every request is checked to target that account before the token is
- * attached, so whoever edits the credential cannot send the token elsewhere.
+ * amoCRM / Kommo access for the package's nodes, by a long-lived token or by
+ * OAuth 2.0 with tokens managed by the Rust core: the authorization code is
+ * exchanged on first use, the access token renewed after a 401, the rotated
+ * refresh token persisted, and concurrent renewals in one n8n process share
+ * one request. The account address is validated by the core, and every
+ * request is checked to target that account before a token is attached, so
+ * whoever edits the credential cannot send the token elsewhere.
  */
 export class AmoCrmKommoApi implements ICredentialType {
 	name = 'amoCrmKommoApi';
@@ -31,16 +39,40 @@ export class AmoCrmKommoApi implements ICredentialType {
 	restrictToSupportedNodes = true;
 
 	properties: INodeProperties[] = [
+		// n8n renews the first hidden, expirable property through
+		// preAuthentication: when it is empty and after a 401.
+		{
+			displayName: 'Access Token',
+			name: 'accessToken',
+			type: 'hidden',
+			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
+		{
+			displayName: 'Refresh Token',
+			name: 'refreshToken',
+			type: 'hidden',
+			typeOptions: { password: true },
+			default: '',
+		},
+		{ displayName: 'Access Token Expires At', name: 'accessExpiresAt', type: 'hidden', default: '' },
+		{ displayName: 'Grant Fingerprint', name: 'grantFingerprint', type: 'hidden', default: '' },
 		...accountProperties,
 		{
-			displayName: 'Authentication',
+			displayName: 'Connection Type',
 			name: 'connectionType',
 			type: 'options',
 			options: [
 				{
 					name: 'Long-Lived Token',
 					value: 'longLivedToken',
-					description: 'A token from a private integration (Settings → Integrations → Keys and scopes)',
+					description: 'A token of a private integration, valid 1 day to 5 years; nothing to renew',
+				},
+				{
+					name: 'OAuth 2.0 (Tokens Renewed Automatically)',
+					value: 'oauth',
+					description:
+						'An integration with client ID, secret and a one-time authorization code; tokens are renewed and saved automatically',
 				},
 			],
 			default: 'longLivedToken',
@@ -53,8 +85,47 @@ export class AmoCrmKommoApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'In amoCRM: Settings → Integrations → Create integration → Private integration, then Keys and scopes → Generate long-lived token. Valid from 1 day to 5 years.',
+				'In amoCRM: Settings → Integrations → Create integration → Private integration, then Keys and scopes → Generate long-lived token',
 			displayOptions: { show: { connectionType: ['longLivedToken'] } },
+		},
+		{
+			displayName: 'Client ID',
+			name: 'clientId',
+			type: 'string',
+			default: '',
+			required: true,
+			description: "The integration's ID, from Settings → Integrations → your integration → Keys and scopes",
+			displayOptions: oauthOnly,
+		},
+		{
+			displayName: 'Client Secret',
+			name: 'clientSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: "The integration's secret key, from the same tab",
+			displayOptions: oauthOnly,
+		},
+		{
+			displayName: 'Redirect URI',
+			name: 'redirectUri',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'https://example.com/amocrm/oauth',
+			description: "Exactly the redirect URI saved in the integration's settings (amoCRM checks it on every token request)",
+			displayOptions: oauthOnly,
+		},
+		{
+			displayName: 'Authorization Code',
+			name: 'authorizationCode',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				'A one-time code from Keys and scopes (valid 20 minutes). It is exchanged for tokens on first use; paste a new one only to reconnect.',
+			displayOptions: oauthOnly,
 		},
 		{
 			displayName: 'Requests per Second',
@@ -75,6 +146,10 @@ export class AmoCrmKommoApi implements ICredentialType {
 		},
 	];
 
+	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+		return await renewTokens(this, credentials);
+	}
+
 	authenticate: IAuthenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
@@ -84,11 +159,20 @@ export class AmoCrmKommoApi implements ICredentialType {
 		if (!origin.ok) throw new Error(origin.error.message);
 		// The credential test sends a path only; node requests are absolute.
 		const options = requestOptions.url.includes('://') ? requestOptions : { ...requestOptions, baseURL: origin.value };
-		const target = options.baseURL ? `${options.baseURL.replace(/\/+$/, '')}/${options.url.replace(/^\/+/, '')}` : options.url;
+		const target = options.baseURL
+			? `${options.baseURL.replace(/\/+$/, '')}/${options.url.replace(/^\/+/, '')}`
+			: options.url;
 		const own = checkOwnUrl(fields, target);
 		if (!own.ok) throw new Error(own.error.message);
-		const token = typeof credentials.longLivedToken === 'string' ? credentials.longLivedToken.trim() : '';
-		if (token === '') throw new Error('The credential has no long-lived token; paste one from amoCRM into the credential.');
+		const oauth = credentials.connectionType === 'oauth';
+		const token = String((oauth ? credentials.accessToken : credentials.longLivedToken) ?? '').trim();
+		if (token === '') {
+			throw new Error(
+				oauth
+					? 'The credential has no access token yet: fill in Client ID, Client Secret, Redirect URI and a fresh Authorization Code, then save it.'
+					: 'The credential has no long-lived token; paste one from amoCRM into the credential.',
+			);
+		}
 		return { ...options, headers: { ...options.headers, Authorization: `Bearer ${token}` } };
 	};
 

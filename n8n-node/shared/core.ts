@@ -47,6 +47,8 @@ export interface AddressFields {
 	address: string;
 	zone: string;
 	baseUrl: string;
+	/** The address must be a bare subdomain (the n8n OAuth2 credential). */
+	subdomainOnly?: boolean;
 }
 
 export type AuthMode = 'longLivedToken' | 'oauth' | 'oauth2';
@@ -139,4 +141,50 @@ export function checkOwnUrl(fields: AddressFields, url: string): Result<true> {
 	if (!result.ok) return result;
 	const parsed = JSON.parse(result.value) as { ok?: boolean; error?: CoreError };
 	return parsed.error ? { ok: false, error: parsed.error } : { ok: true, value: true };
+}
+
+/** The token fields an OAuth credential persists (src/token/mod.rs). */
+export interface TokenFields {
+	accessToken: string;
+	refreshToken: string;
+	accessExpiresAt: number;
+	grantFingerprint: string;
+}
+
+/** A token request as the core builds it (POST to the account's token endpoint). */
+export type TokenRequest = Omit<CoreRequest, 'id' | 'delayMs' | 'timeoutMs'>;
+
+export type TokenPlan =
+	| { action: 'none' }
+	| { action: 'use'; tokens: TokenFields }
+	| { action: 'send'; flight: string; request: TokenRequest };
+
+function tokenOutcome(result: Result<string>): Result<TokenFields> {
+	if (!result.ok) return result;
+	const parsed = JSON.parse(result.value) as { tokens?: TokenFields; error?: CoreError };
+	return parsed.error ? { ok: false, error: parsed.error } : { ok: true, value: parsed.tokens as TokenFields };
+}
+
+/** What preAuthentication must do for these credential fields. */
+export function tokenPlan(fields: IDataObject): Result<TokenPlan> {
+	const result = guarded(() => wasm.tokenPlan(JSON.stringify(fields), Date.now()));
+	if (!result.ok) return result;
+	const parsed = JSON.parse(result.value) as TokenPlan & { error?: CoreError };
+	return parsed.error ? { ok: false, error: parsed.error } : { ok: true, value: parsed };
+}
+
+/** Reads the token endpoint's answer for a planned flight. */
+export function tokenComplete(
+	flight: string,
+	status: number,
+	headers: Record<string, string>,
+	body: string,
+): Result<TokenFields> {
+	const meta = JSON.stringify({ status, headers });
+	return tokenOutcome(guarded(() => wasm.tokenComplete(flight, meta, body, Date.now())));
+}
+
+/** The token request of a flight got no answer. */
+export function tokenAbandon(flight: string, code: string): Result<TokenFields> {
+	return tokenOutcome(guarded(() => wasm.tokenAbandon(flight, code)));
 }

@@ -15,7 +15,18 @@ function text(value: unknown): string {
 	return typeof value === 'string' ? value : '';
 }
 
-export function addressFields(credentials: ICredentialDataDecryptedObject): AddressFields {
+export function addressFields(credentials: ICredentialDataDecryptedObject, type: string = API_TYPE): AddressFields {
+	if (type === CONNECT_BUTTON_TYPE) {
+		// The OAuth2 credential has a subdomain and a port instead of a free
+		// address, because n8n expressions build its token URL from them.
+		return {
+			environment: text(credentials.environment) || 'cloud',
+			address: text(credentials.subdomain),
+			zone: text(credentials.zone),
+			baseUrl: `http://127.0.0.1:${String(credentials.localPort ?? '')}`,
+			subdomainOnly: true,
+		};
+	}
 	return {
 		environment: text(credentials.environment) || 'cloud',
 		address: text(credentials.address),

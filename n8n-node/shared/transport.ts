@@ -14,6 +14,7 @@ import type {
 } from 'n8n-workflow';
 import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit } from './core';
 import { addressFields, authMode, requestsPerSecond } from './credentials';
+import { bodyText, failureOf, lowerCaseHeaders } from './http';
 
 export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
@@ -37,7 +38,7 @@ export async function runOperation(
 	const credentials: ICredentialDataDecryptedObject = await ctx.getCredentials(credentialType);
 	const created = CoreCall.create({
 		...operation,
-		account: addressFields(credentials),
+		account: addressFields(credentials, credentialType),
 		auth: authMode(credentialType, credentials),
 		requestsPerSecond: requestsPerSecond(credentials),
 	});
@@ -109,32 +110,4 @@ async function send(
 	} catch (error) {
 		return { id, ...failureOf(error) };
 	}
-}
-
-function lowerCaseHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
-	const out: Record<string, string> = {};
-	for (const [name, value] of Object.entries(headers ?? {})) {
-		if (typeof value === 'string') out[name.toLowerCase()] = value;
-		else if (Array.isArray(value)) out[name.toLowerCase()] = value.join(', ');
-		else if (typeof value === 'number') out[name.toLowerCase()] = String(value);
-	}
-	return out;
-}
-
-function bodyText(body: unknown): string {
-	if (typeof body === 'string') return body;
-	if (body === undefined || body === null) return '';
-	return JSON.stringify(body);
-}
-
-/**
- * The code and message of a failed send: a network error code, or for errors
- * n8n raised (the re-authentication probe), the HTTP status it reports and its
- * message. Nothing else of the error object is kept: it holds the request
- * options, headers included.
- */
-function failureOf(error: unknown): { code: string; message: string } {
-	const e = (error ?? {}) as { httpCode?: unknown; code?: unknown; message?: unknown; cause?: { code?: unknown } };
-	const code = [e.httpCode, e.code, e.cause?.code].find((c) => typeof c === 'string' && c !== '') as string | undefined;
-	return { code: code ?? '', message: typeof e.message === 'string' ? e.message : '' };
 }

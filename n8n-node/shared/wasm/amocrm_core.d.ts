@@ -16,6 +16,9 @@ export declare class NodeCall {
 export declare function checkAccount(config: string): string;
 export declare function checkRequestUrl(config: string, url: string): string;
 export declare function parseWebhook(body: string, options: string): string;
+export declare function tokenPlan(fields: string, nowMs: number): string;
+export declare function tokenComplete(flight: string, meta: string, body: string, nowMs: number): string;
+export declare function tokenAbandon(flight: string, code: string): string;
 
 /** Compiles and instantiates the embedded module if not done yet. */
 export declare function __instantiate(): void;

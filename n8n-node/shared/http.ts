@@ -1,0 +1,31 @@
+// Reading what n8n's HTTP helpers return or throw, in the plain shapes the
+// core takes.
+
+/** Header names in lower case, values as text. */
+export function lowerCaseHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const [name, value] of Object.entries(headers ?? {})) {
+		if (typeof value === 'string') out[name.toLowerCase()] = value;
+		else if (Array.isArray(value)) out[name.toLowerCase()] = value.join(', ');
+		else if (typeof value === 'number') out[name.toLowerCase()] = String(value);
+	}
+	return out;
+}
+
+export function bodyText(body: unknown): string {
+	if (typeof body === 'string') return body;
+	if (body === undefined || body === null) return '';
+	return JSON.stringify(body);
+}
+
+/**
+ * The code and message of a failed send: a network error code, or for errors
+ * n8n raised (the re-authentication probe), the HTTP status it reports and its
+ * message. Nothing else of the error object is kept: it holds the request
+ * options, headers included.
+ */
+export function failureOf(error: unknown): { code: string; message: string } {
+	const e = (error ?? {}) as { httpCode?: unknown; code?: unknown; message?: unknown; cause?: { code?: unknown } };
+	const code = [e.httpCode, e.code, e.cause?.code].find((c) => typeof c === 'string' && c !== '') as string | undefined;
+	return { code: code ?? '', message: typeof e.message === 'string' ? e.message : '' };
+}

@@ -1,0 +1,72 @@
+// OAuth tokens of the "AmoCRM API" credential, renewed inside n8n's
+// preAuthentication. The core plans every grant and reads every answer; this
+// file sends the one request and makes concurrent callers share it.
+
+import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
+import { tokenAbandon, tokenComplete, tokenPlan, type CoreError, type Result, type TokenFields, type TokenRequest } from './core';
+import { bodyText, failureOf, lowerCaseHeaders } from './http';
+
+/**
+ * Token requests in flight in this process, by the core's flight key (a
+ * fingerprint of the refresh token or code being spent). Executions that hit
+ * a 401 together wait for the same request instead of each spending the
+ * single-use refresh token.
+ */
+const flights = new Map<string, Promise<Result<TokenFields>>>();
+
+/** How long a token request may take before it counts as failed. */
+const TOKEN_TIMEOUT_MS = 60_000;
+
+export class TokenFailure extends Error {
+	constructor(readonly error: CoreError) {
+		// n8n shows the message of a failed preAuthentication; the description
+		// (what to do) goes into it so that it is not lost on the way.
+		super(error.description ? `${error.message}. ${error.description}` : error.message);
+		this.name = 'TokenFailure';
+	}
+}
+
+/** The fields preAuthentication returns for n8n to persist. */
+export async function renewTokens(
+	helper: IHttpRequestHelper,
+	credentials: ICredentialDataDecryptedObject,
+): Promise<IDataObject> {
+	const planned = tokenPlan(credentials);
+	if (!planned.ok) throw new TokenFailure(planned.error);
+	const plan = planned.value;
+	if (plan.action === 'none') return {};
+	if (plan.action === 'use') return { ...plan.tokens };
+
+	let flight = flights.get(plan.flight);
+	if (!flight) {
+		flight = send(helper, plan.flight, plan.request).finally(() => flights.delete(plan.flight));
+		flights.set(plan.flight, flight);
+	}
+	const outcome = await flight;
+	if (!outcome.ok) throw new TokenFailure(outcome.error);
+	return { ...outcome.value };
+}
+
+async function send(
+	helper: IHttpRequestHelper,
+	flight: string,
+	request: TokenRequest,
+): Promise<Result<TokenFields>> {
+	try {
+		const response = (await helper.helpers.httpRequest({
+			method: request.method,
+			url: request.url,
+			headers: request.headers,
+			body: request.body,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			encoding: 'text',
+			json: false,
+			timeout: TOKEN_TIMEOUT_MS,
+			disableFollowRedirect: true,
+		})) as { statusCode: number; headers: Record<string, unknown>; body: unknown };
+		return tokenComplete(flight, response.statusCode, lowerCaseHeaders(response.headers), bodyText(response.body));
+	} catch (error) {
+		return tokenAbandon(flight, failureOf(error).code);
+	}
+}
