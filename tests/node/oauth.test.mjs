@@ -1,0 +1,204 @@
+// OAuth mode of the AmoCRM API credential, driven the way n8n 2.8 drives it:
+// preAuthentication when the access token is empty or after a 401, its result
+// persisted into the stored credential, authenticate() on every request.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dist, json } from './fake-n8n.mjs';
+
+const { AmoCrmKommoApi } = dist('credentials/AmoCrmKommoApi.credentials.js');
+const { AmoCrmLead } = dist('nodes/AmoCrmLead/AmoCrmLead.node.js');
+
+const SECRET = 'client-secret-XYZ';
+
+// The core remembers exchanged codes and rotated tokens for the whole process,
+// as n8n's process would; each test gets its own integration to stay apart.
+let integration = 0;
+
+function storedCredential(extra = {}) {
+  integration += 1;
+  return {
+    environment: 'local',
+    baseUrl: 'http://127.0.0.1:9',
+    address: '',
+    zone: 'amocrm.ru',
+    connectionType: 'oauth',
+    clientId: `client-${integration}`,
+    clientSecret: SECRET,
+    redirectUri: 'https://n8n.example/callback',
+    authorizationCode: 'CODE-1',
+    accessToken: '',
+    refreshToken: '',
+    accessExpiresAt: '',
+    grantFingerprint: '',
+    requestsPerSecond: 50,
+    ...extra,
+  };
+}
+
+/**
+ * An amoCRM whose token endpoint rotates refresh tokens like the real one and
+ * whose API accepts only the newest access token.
+ */
+function fakeAmo() {
+  const amo = { tokenRequests: [], apiRequests: [], valid: new Set(), refreshable: new Set(), n: 0 };
+  amo.token = async (request) => {
+    amo.tokenRequests.push(request);
+    const body = JSON.parse(request.body);
+    await new Promise((r) => setImmediate(r));
+    if (body.grant_type === 'refresh_token' && !amo.refreshable.has(body.refresh_token)) {
+      return { status: 401, body: JSON.stringify({ hint: 'Token has been revoked', title: 'Некорректный запрос', status: 401 }) };
+    }
+    amo.refreshable.delete(body.refresh_token);
+    amo.n += 1;
+    const pair = { access_token: `AT${amo.n}`, refresh_token: `RT${amo.n}` };
+    amo.valid.clear();
+    amo.valid.add(pair.access_token);
+    amo.refreshable.add(pair.refresh_token);
+    return { status: 200, body: JSON.stringify({ token_type: 'Bearer', expires_in: 86400, ...pair }) };
+  };
+  amo.api = async (request) => {
+    amo.apiRequests.push(request);
+    const token = String(request.headers.Authorization ?? '').replace('Bearer ', '');
+    if (!amo.valid.has(token)) return json(401, { title: 'Unauthorized', status: 401, detail: 'Неверный логин или пароль' });
+    return json(200, { id: 1, name: 'Lead', account: token === 'x' });
+  };
+  return amo;
+}
+
+/** n8n 2.8's httpRequestWithAuthentication with preAuthentication, over `store` (the database row). */
+function n8nContext(store, amo, params) {
+  const credentialType = new AmoCrmKommoApi();
+  const helper = {
+    helpers: {
+      async httpRequest(options) {
+        const r = await amo.token(options);
+        return { statusCode: r.status, headers: {}, body: r.body };
+      },
+    },
+  };
+  const preAuth = async (creds, expired) => {
+    if (creds.accessToken !== '' && !expired) return;
+    const out = await credentialType.preAuthentication.call(helper, creds);
+    if (out.accessToken === undefined) return;
+    Object.assign(creds, out);
+    Object.assign(store, out); // persisted
+  };
+  return {
+    getInputData: () => [{ json: {} }],
+    getNode: () => ({ name: 'AmoCRM Lead', type: 'n8n-nodes-amocrm-kommo.amoCrmLead', typeVersion: 1, parameters: {} }),
+    continueOnFail: () => false,
+    getCredentials: async () => ({ ...store }),
+    getNodeParameter: (name, _i, fallback) => params[name] ?? fallback,
+    helpers: {
+      async httpRequestWithAuthentication(_type, options) {
+        const creds = { ...store }; // n8n re-reads the credential for every request
+        const send = async () => {
+          const r = await amo.api(await credentialType.authenticate(creds, { ...options }));
+          if (!options.ignoreHttpStatusErrors && r.status === 401) throw Object.assign(new Error('401'), { httpCode: '401' });
+          return { statusCode: r.status, headers: r.headers, body: r.body };
+        };
+        await preAuth(creds, false);
+        try {
+          return await send();
+        } catch (error) {
+          if (error.httpCode !== '401') throw error;
+          try {
+            await preAuth(creds, true);
+          } catch (inner) {
+            throw Object.assign(new Error(inner.message), { httpCode: null });
+          }
+          return await send();
+        }
+      },
+    },
+  };
+}
+
+const params = { authentication: 'amoCrmKommoApi', operation: 'get', leadId: { __rl: true, mode: 'id', value: '1' }, with: [] };
+
+test('first use exchanges the authorization code with all five parameters and persists the tokens', async () => {
+  const store = storedCredential();
+  const amo = fakeAmo();
+  const [out] = await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  assert.equal(out[0].json.id, 1);
+  assert.equal(amo.tokenRequests.length, 1);
+  const t = amo.tokenRequests[0];
+  assert.equal(t.url, 'http://127.0.0.1:9/oauth2/access_token');
+  assert.equal(t.method, 'POST');
+  assert.deepEqual(JSON.parse(t.body), {
+    client_id: store.clientId,
+    client_secret: SECRET,
+    grant_type: 'authorization_code',
+    code: 'CODE-1',
+    redirect_uri: 'https://n8n.example/callback',
+  });
+  assert.equal(store.accessToken, 'AT1');
+  assert.equal(store.refreshToken, 'RT1');
+  assert.ok(Math.abs(store.accessExpiresAt - (Date.now() + 86_400_000)) < 10_000);
+  assert.match(store.grantFingerprint, /^[0-9a-f]{16}$/);
+  assert.equal(amo.apiRequests.at(-1).headers.Authorization, 'Bearer AT1');
+});
+
+test('an expired access token is renewed once with redirect_uri, the request resent, the rotated refresh token kept', async () => {
+  const store = storedCredential();
+  const amo = fakeAmo();
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  amo.valid.clear(); // AT1 expires
+  const [out] = await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  assert.equal(out[0].json.id, 1);
+  assert.equal(amo.tokenRequests.length, 2);
+  assert.deepEqual(JSON.parse(amo.tokenRequests[1].body), {
+    client_id: store.clientId,
+    client_secret: SECRET,
+    grant_type: 'refresh_token',
+    refresh_token: 'RT1',
+    redirect_uri: 'https://n8n.example/callback',
+  });
+  assert.equal(store.refreshToken, 'RT2');
+  assert.equal(store.accessToken, 'AT2');
+  // The next execution uses the rotated pair without another refresh.
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  assert.equal(amo.tokenRequests.length, 2);
+});
+
+test('ten executions hitting an expired token at once share one refresh, and none fails', async () => {
+  const store = storedCredential();
+  const amo = fakeAmo();
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  amo.valid.clear();
+  const runs = await Promise.allSettled(Array.from({ length: 10 }, () => new AmoCrmLead().execute.call(n8nContext(store, amo, params))));
+  assert.deepEqual(runs.map((r) => r.status), Array(10).fill('fulfilled'));
+  const refreshes = amo.tokenRequests.filter((r) => JSON.parse(r.body).grant_type === 'refresh_token');
+  assert.equal(refreshes.length, 1);
+  assert.equal(store.refreshToken, 'RT2');
+});
+
+test('a late execution still holding the spent refresh token gets the new pair instead of burning it', async () => {
+  const store = storedCredential();
+  const amo = fakeAmo();
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  const stale = { ...store }; // read before the rotation below
+  amo.valid.clear();
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  amo.valid.clear();
+  amo.valid.add('AT2');
+  const late = n8nContext(stale, amo, params);
+  const [out] = await new AmoCrmLead().execute.call(late);
+  assert.equal(out[0].json.id, 1);
+  assert.equal(amo.tokenRequests.length, 2, 'no refresh with the spent RT1');
+  assert.equal(stale.refreshToken, 'RT2');
+});
+
+test('a revoked refresh token gives the clear error, with what to do and no secret in it', async () => {
+  const store = storedCredential({ authorizationCode: '', refreshToken: 'RT-dead', accessToken: 'AT-dead', grantFingerprint: 'x' });
+  const amo = fakeAmo();
+  await assert.rejects(new AmoCrmLead().execute.call(n8nContext(store, amo, params)), (e) => {
+    assert.match(e.message, /renewing the access token failed/);
+    assert.match(e.message, /Token has been revoked/);
+    assert.match(e.message, /authorization code/);
+    const text = JSON.stringify(e) + e.message + (e.description ?? '');
+    for (const secret of [SECRET, 'RT-dead', 'AT-dead']) assert.ok(!text.includes(secret), secret);
+    return true;
+  });
+});
