@@ -109,7 +109,7 @@ function installSignalHandlers() {
 // Directory lock: mkdir is atomic. The owner's pid is written inside, and the
 // process groups of its children in `children`; a lock whose owner is dead
 // (crash, kill -9) is taken over after killing those leftover groups.
-async function withLock(name, fn) {
+export async function withLock(name, fn) {
   const locks = path.join(CACHE_DIR, 'locks');
   fs.mkdirSync(locks, { recursive: true });
   const lockDir = path.join(locks, `${name}.lock`);
@@ -133,7 +133,7 @@ async function withLock(name, fn) {
         }
       }
       if (owner && pidAlive(owner)) {
-        if (!announced) log(`${name}: another install (pid ${owner}) holds ${lockDir}; waiting`);
+        if (!announced) log(`${name}: another process (pid ${owner}) holds ${lockDir}; waiting`);
         announced = true;
         await new Promise((r) => setTimeout(r, 1000));
         continue;
