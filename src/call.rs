@@ -30,6 +30,9 @@ pub struct CallInput {
     /// managed by this package) or `oauth2` (n8n's OAuth2 credential).
     #[serde(default)]
     pub auth: String,
+    /// The shell's clock, for caches; the core reads no clock of its own.
+    #[serde(default)]
+    pub now_ms: f64,
 }
 
 /// The cheapest authenticated read amoCRM offers, used to renew an expired
@@ -63,7 +66,7 @@ impl Call {
         let account_key = account.origin().to_string();
         let probe = Request::get(account.url(REAUTH_PROBE_PATH));
         let op = match input.resource.as_str() {
-            "lead" => lead::operation(&input.operation, account, input.items)?,
+            "lead" => lead::operation(&input.operation, account, input.items, input.now_ms)?,
             "webhook" => crate::webhook::operation(&input.operation, account, input.items)?,
             other => return Err(NodeError::internal(format!("unknown resource \"{other}\""))),
         };

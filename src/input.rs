@@ -84,6 +84,89 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A nested collection (n8n's "Additional Fields" and the like); missing
+    /// means empty.
+    pub fn object(&self, key: &str) -> Params<'a> {
+        match self.get(key) {
+            Some(v @ Value::Object(_)) => Params::new(v),
+            _ => Params::new(&Value::Null),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.values().all(Value::is_null)
+    }
+
+    /// An optional object ID.
+    pub fn id(&self, key: &str, label: &str, what: &str) -> Result<Option<NonZeroU64>, InputError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(v) => parse_id(v, label, what).map(Some),
+        }
+    }
+
+    /// A list of object IDs: an array, or text separated by commas.
+    pub fn ids(&self, key: &str, label: &str, what: &str) -> Result<Vec<NonZeroU64>, InputError> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items.iter().map(|v| parse_id(v, label, what)).collect(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| parse_id(&Value::String(p.to_string()), label, what))
+                .collect(),
+            Some(v) => parse_id(v, label, what).map(|id| vec![id]),
+        }
+    }
+
+    /// An optional whole number of at least `min`.
+    pub fn whole(&self, key: &str, label: &str, min: i64) -> Result<Option<i64>, InputError> {
+        let value = match self.get(key) {
+            None => return Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+            Some(v) => v,
+        };
+        let bad = || {
+            InputError::new(
+                label,
+                format!("{} is not a whole number of at least {min}", describe(value)),
+            )
+        };
+        let n = match value {
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
+            }),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        }
+        .ok_or_else(bad)?;
+        if n < min {
+            return Err(bad());
+        }
+        Ok(Some(n))
+    }
+
+    /// An optional date, as Unix seconds.
+    pub fn date(&self, key: &str, label: &str) -> Result<Option<i64>, InputError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(v) => crate::time::parse_timestamp(v).map(Some).ok_or_else(|| {
+                InputError::new(
+                    label,
+                    format!(
+                        "{} is not a date; use ISO 8601 such as 2024-05-01T10:00:00+03:00 or a Unix timestamp",
+                        describe(v)
+                    ),
+                )
+            }),
+        }
+    }
+
     pub fn bool(&self, key: &str, label: &str) -> Result<bool, InputError> {
         match self.get(key) {
             None => Ok(false),

@@ -15,6 +15,7 @@
 pub mod account;
 pub mod api_error;
 pub mod call;
+pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod http;
@@ -22,6 +23,7 @@ pub mod input;
 pub mod lead;
 pub mod query;
 pub mod ratelimit;
+pub mod time;
 pub mod token;
 pub mod wasm;
 pub mod webhook;

@@ -1,10 +1,18 @@
 //! The lead API: one module per operation, sharing how leads are named
 //! (IDs, resource locators, URLs) and which embeds exist.
 
+pub mod batch;
+pub mod body;
 pub mod embed;
+pub mod field_loader;
+pub mod fields;
+pub mod filter;
 pub mod get;
+pub mod list;
 pub mod reference;
 pub mod search;
+pub mod simplify;
+pub mod write;
 
 use serde_json::Value;
 
@@ -15,11 +23,27 @@ use crate::error::NodeError;
 pub const LEADS_PATH: &str = "/api/v4/leads";
 
 /// Builds the operation the node asked for. `items` holds each input item's
-/// parameters, in input order.
-pub fn operation(name: &str, account: AccountAddress, items: Vec<Value>) -> Result<Box<dyn Operation>, NodeError> {
+/// parameters, in input order (null for items the shell already failed).
+pub fn operation(
+    name: &str,
+    account: AccountAddress,
+    items: Vec<Value>,
+    now_ms: f64,
+) -> Result<Box<dyn Operation>, NodeError> {
+    use batch::Batcher;
     match name {
         "get" => Ok(Box::new(get::GetLeads::new(account, items))),
         "search" => Ok(Box::new(search::SearchLeads::new(account, items))),
+        "getMany" => Ok(Box::new(list::ListLeads::new(account, items))),
+        "create" => Ok(Box::new(Batcher::new(write::CreateLeads, account, items, now_ms))),
+        "update" => Ok(Box::new(Batcher::new(
+            write::UpdateLeads {
+                account: account.clone(),
+            },
+            account,
+            items,
+            now_ms,
+        ))),
         other => Err(NodeError::internal(format!(
             "the lead resource has no operation \"{other}\""
         ))),

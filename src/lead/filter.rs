@@ -1,0 +1,255 @@
+//! Get Many's filters, search and order, in amoCRM's bracket query syntax
+//! (amocrm.com/developers/content/api_v4/filters_api):
+//! `filter[id][0]=1`, `filter[price][from]=100`,
+//! `filter[statuses][0][pipeline_id]=7&filter[statuses][0][status_id]=142`,
+//! `filter[custom_fields_values][FIELD][from]=…`, `order[created_at]=desc`.
+
+use serde_json::Value;
+
+use crate::input::{describe, InputError, Params};
+use crate::lead::embed::{self, parse_embeds};
+use crate::query::Query;
+
+const F: &str = "Filters";
+
+fn label(name: &str) -> String {
+    format!("{F} › {name}")
+}
+
+/// Adds a `{from, to}` range; a missing end is open.
+fn range(q: &mut Query, key: &str, from: Option<i64>, to: Option<i64>, name: &str) -> Result<(), InputError> {
+    if let (Some(a), Some(b)) = (from, to) {
+        if a > b {
+            return Err(InputError::new(
+                label(name),
+                format!("the range starts ({a}) after it ends ({b})"),
+            ));
+        }
+    }
+    if let Some(a) = from {
+        q.push(format!("filter[{key}][from]"), a);
+    }
+    if let Some(b) = to {
+        q.push(format!("filter[{key}][to]"), b);
+    }
+    Ok(())
+}
+
+/// The status picker's `pipelineId:statusId` values.
+fn statuses(f: Params) -> Result<Vec<(u64, u64)>, InputError> {
+    f.strings("statuses", &label("Statuses"))?
+        .into_iter()
+        .map(|s| {
+            let parsed = s
+                .split_once(':')
+                .and_then(|(p, st)| Some((p.trim().parse::<u64>().ok()?, st.trim().parse::<u64>().ok()?)));
+            parsed.ok_or_else(|| {
+                InputError::new(
+                    label("Statuses"),
+                    format!(
+                        "\"{s}\" is not a status; pick statuses from the list (values look like pipelineID:statusID)"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `filter[custom_fields_values][ID]…` from the "Custom Field Values"
+/// entries: `{fieldId, value}` (one or comma-separated values) or
+/// `{fieldId, from, to}` (numbers or dates).
+fn custom_field_filters(q: &mut Query, f: Params) -> Result<(), InputError> {
+    let name = "Custom Field Values";
+    let Some(entries) = f.object("customFieldValues").get("values").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let e = Params::new(entry);
+        let id = e
+            .id("fieldId", &label(name), "a custom field")?
+            .ok_or_else(|| InputError::new(label(name), "choose a field for every entry"))?;
+        let key = format!("filter[custom_fields_values][{id}]");
+        let bound = |k: &str| -> Result<Option<String>, InputError> {
+            match e.get(k) {
+                None => Ok(None),
+                Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(v @ Value::String(s)) => Ok(Some(match crate::time::parse_timestamp(v) {
+                    Some(ts) if s.contains('-') => ts.to_string(),
+                    _ => s.trim().to_string(),
+                })),
+                Some(other) => Err(InputError::new(
+                    label(name),
+                    format!("expected a number or a date, got {}", describe(other)),
+                )),
+            }
+        };
+        let (from, to) = (bound("from")?, bound("to")?);
+        let values = e.strings("value", &label(name))?;
+        if from.is_none() && to.is_none() && values.is_empty() {
+            return Err(InputError::new(
+                label(name),
+                format!("field {id}: give a value, or a From and/or To"),
+            ));
+        }
+        if let Some(a) = from {
+            q.push(format!("{key}[from]"), a);
+        }
+        if let Some(b) = to {
+            q.push(format!("{key}[to]"), b);
+        }
+        q.push_list(&key, values);
+    }
+    Ok(())
+}
+
+/// The query of a Get Many page, without `page` and `limit`.
+pub fn list_query(params: Params) -> Result<Query, InputError> {
+    let mut q = Query::new();
+    let f = params.object("filters");
+
+    let ids: Vec<u64> = f
+        .ids("ids", &label("Lead IDs"), "a lead")?
+        .into_iter()
+        .map(|i| i.get())
+        .collect();
+    q.push_list("filter[id]", ids);
+    q.push_list("filter[name]", f.strings("names", &label("Names"))?);
+    range(
+        &mut q,
+        "price",
+        f.whole("priceFrom", &label("Price From"), 0)?,
+        f.whole("priceTo", &label("Price To"), 0)?,
+        "Price",
+    )?;
+    let pipelines: Vec<u64> = f
+        .ids("pipelineIds", &label("Pipelines"), "a pipeline")?
+        .into_iter()
+        .map(|i| i.get())
+        .collect();
+    q.push_list("filter[pipeline_id]", pipelines);
+    for (i, (pipeline, status)) in statuses(f)?.into_iter().enumerate() {
+        q.push(format!("filter[statuses][{i}][pipeline_id]"), pipeline);
+        q.push(format!("filter[statuses][{i}][status_id]"), status);
+    }
+    for (key, name, what) in [
+        ("responsibleUserIds", "responsible_user_id", "Responsible Users"),
+        ("createdBy", "created_by", "Created By"),
+        ("updatedBy", "updated_by", "Updated By"),
+    ] {
+        let users: Vec<u64> = f
+            .ids(key, &label(what), "a user")?
+            .into_iter()
+            .map(|i| i.get())
+            .collect();
+        q.push_list(&format!("filter[{name}]"), users);
+    }
+    for (key, name, what) in [
+        ("createdAt", "created_at", "Created"),
+        ("updatedAt", "updated_at", "Updated"),
+        ("closedAt", "closed_at", "Closed"),
+        ("closestTaskAt", "closest_task_at", "Closest Task"),
+    ] {
+        let from = f.date(&format!("{key}From"), &label(&format!("{what} After")))?;
+        let to = f.date(&format!("{key}To"), &label(&format!("{what} Before")))?;
+        range(&mut q, name, from, to, what)?;
+    }
+    custom_field_filters(&mut q, f)?;
+
+    let search = params.string("query", "Search")?.trim();
+    if !search.is_empty() {
+        q.push("query", search);
+    }
+    let options = params.object("options");
+    let embeds = parse_embeds(
+        &options.strings("with", "Options › Include")?,
+        "Options › Include",
+        true,
+    )?;
+    if !embeds.is_empty() {
+        q.push("with", embed::join(&embeds));
+    }
+    let sort = options.string("sortBy", "Options › Sort By")?;
+    if !sort.is_empty() {
+        if !matches!(sort, "created_at" | "updated_at" | "id") {
+            return Err(InputError::new(
+                "Options › Sort By",
+                format!("\"{sort}\" cannot be sorted by; use created_at, updated_at or id"),
+            ));
+        }
+        let direction = match options.string("sortDirection", "Options › Sort Direction")? {
+            "" | "asc" => "asc",
+            "desc" => "desc",
+            other => {
+                return Err(InputError::new(
+                    "Options › Sort Direction",
+                    format!("\"{other}\" is not asc or desc"),
+                ))
+            }
+        };
+        q.push(format!("order[{sort}]"), direction);
+    }
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn encode(p: Value) -> String {
+        list_query(Params::new(&p)).unwrap().encode()
+    }
+
+    #[test]
+    fn every_filter_in_bracket_syntax() {
+        let q = encode(json!({
+            "filters": {
+                "ids": "1, 2", "names": ["Deal A"], "priceFrom": 100, "priceTo": "500",
+                "pipelineIds": [7], "statuses": ["7:142", "8:143"], "responsibleUserIds": [3, 4],
+                "createdBy": "5", "createdAtFrom": "2024-05-01T00:00:00Z", "updatedAtTo": 1714600000,
+                "customFieldValues": {"values": [{"fieldId": 11, "value": "Web, Phone"}, {"fieldId": 12, "from": 10, "to": "2024-05-01"}]}
+            },
+            "query": "  acme ",
+            "options": {"with": ["contacts", "only_deleted"], "sortBy": "updated_at", "sortDirection": "desc"}
+        }));
+        assert_eq!(
+            q,
+            "filter[id][0]=1&filter[id][1]=2&filter[name][0]=Deal%20A&filter[price][from]=100&filter[price][to]=500\
+&filter[pipeline_id][0]=7&filter[statuses][0][pipeline_id]=7&filter[statuses][0][status_id]=142\
+&filter[statuses][1][pipeline_id]=8&filter[statuses][1][status_id]=143&filter[responsible_user_id][0]=3\
+&filter[responsible_user_id][1]=4&filter[created_by][0]=5&filter[created_at][from]=1714521600\
+&filter[updated_at][to]=1714600000&filter[custom_fields_values][11][0]=Web&filter[custom_fields_values][11][1]=Phone\
+&filter[custom_fields_values][12][from]=10&filter[custom_fields_values][12][to]=1714521600\
+&query=acme&with=contacts,only_deleted&order[updated_at]=desc"
+        );
+    }
+
+    #[test]
+    fn no_filters_no_query() {
+        assert_eq!(encode(json!({})), "");
+    }
+
+    #[test]
+    fn bad_filters_name_their_field() {
+        let bad = |p: Value| list_query(Params::new(&p)).unwrap_err();
+        assert_eq!(
+            bad(json!({"filters": {"priceFrom": 9, "priceTo": 1}})).field,
+            "Filters › Price"
+        );
+        assert_eq!(
+            bad(json!({"filters": {"statuses": ["142"]}})).field,
+            "Filters › Statuses"
+        );
+        assert_eq!(
+            bad(json!({"filters": {"createdAtFrom": "last week"}})).field,
+            "Filters › Created After"
+        );
+        assert_eq!(bad(json!({"filters": {"ids": "1,x"}})).field, "Filters › Lead IDs");
+        assert_eq!(bad(json!({"options": {"sortBy": "name"}})).field, "Options › Sort By");
+        assert_eq!(
+            bad(json!({"filters": {"customFieldValues": {"values": [{"fieldId": 3}]}}})).field,
+            "Filters › Custom Field Values"
+        );
+    }
+}
