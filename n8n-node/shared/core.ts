@@ -188,3 +188,18 @@ export function tokenComplete(
 export function tokenAbandon(flight: string, code: string): Result<TokenFields> {
 	return tokenOutcome(guarded(() => wasm.tokenAbandon(flight, code)));
 }
+
+/** What the core made of one webhook body (src/webhook/mod.rs). */
+export interface WebhookParse {
+	/** One object per event: {event, entity, action, data, account}. */
+	events?: IDataObject[];
+	/** Why the body could not be read; `preview` is its start. */
+	error?: CoreError;
+	preview?: string;
+}
+
+/** Decodes a webhook body amoCRM POSTed (form-encoded, bracket keys). */
+export function parseWebhook(body: string, options: { normalize: boolean }): Result<WebhookParse> {
+	const result = guarded(() => wasm.parseWebhook(body, JSON.stringify(options)));
+	return result.ok ? { ok: true, value: JSON.parse(result.value) as WebhookParse } : result;
+}
