@@ -42,6 +42,7 @@
 //! | `main_user_id` (notes, tasks)                | `responsible_user_id`                                  |
 //! | `custom_fields[i][id\|name\|code]`           | `custom_fields_values[i].field_id\|field_name\|field_code` |
 //! | `custom_fields[i][values][j][value\|enum]`   | `custom_fields_values[i].values[j].value\|enum_id`     |
+//! | `…[values][j][enum]` that is not a number (`WORK`) | `….values[j].enum_code`                          |
 //! | `tags[i][id\|name]`                          | `_embedded.tags[i].id\|name`                           |
 //! | `old_status_id`, `old_pipeline_id`, `old_responsible_user_id`, `type`, anything else | kept as sent |
 //!
@@ -267,7 +268,12 @@ fn custom_field(field: Value) -> Value {
 fn field_value(value: Value) -> Value {
     match value {
         Value::Object(mut v) => {
-            rename(&mut v, "enum", "enum_id");
+            // v4 names a numeric enum `enum_id` and a code such as WORK `enum_code`.
+            let target = match v.get("enum").and_then(Value::as_str) {
+                Some(e) if safe_integer(e).is_none() => "enum_code",
+                _ => "enum_id",
+            };
+            rename(&mut v, "enum", target);
             numbers(&mut v, |k| k == "enum_id");
             Value::Object(v)
         }

@@ -131,7 +131,7 @@ pub fn parse_destination(value: Option<&Value>) -> Result<Destination, InputErro
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("is not an http:// or https:// URL"));
     }
-    if !url.host_str().is_some_and(|h| !h.is_empty()) {
+    if matches!(url.host_str(), None | Some("")) {
         return Err(bad("has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
