@@ -67,6 +67,7 @@ impl Call {
         let probe = Request::get(account.url(REAUTH_PROBE_PATH));
         let op = match input.resource.as_str() {
             "lead" => lead::operation(&input.operation, account, input.items, input.now_ms)?,
+            "request" => Box::new(crate::custom::CustomRequest::new(account, input.items)),
             "webhook" => crate::webhook::operation(&input.operation, account, input.items)?,
             other => return Err(NodeError::internal(format!("unknown resource \"{other}\""))),
         };

@@ -16,6 +16,7 @@ pub mod account;
 pub mod api_error;
 pub mod call;
 pub mod catalog;
+pub mod custom;
 pub mod engine;
 pub mod error;
 pub mod http;

@@ -38,7 +38,10 @@ pub const MAX_PAGES: u32 = 50_000;
 const TAG_STRIDE: u64 = 1 << 32;
 
 struct ItemList {
+    /// Path and filters, ready for `limit` and `page` to be appended.
     base: String,
+    /// The list's name under `_embedded`.
+    key: &'static str,
     page_size: usize,
     limit: Option<usize>,
     simplify: bool,
@@ -54,23 +57,42 @@ struct ItemList {
     done: bool,
 }
 
+/// What is listed: leads, or the notes of a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Leads,
+    Notes,
+}
+
 pub struct ListLeads {
     account: AccountAddress,
     items: Vec<Value>,
+    listing: Listing,
     lists: BTreeMap<usize, ItemList>,
 }
 
 impl ListLeads {
     pub fn new(account: AccountAddress, items: Vec<Value>) -> ListLeads {
+        ListLeads::of(Listing::Leads, account, items)
+    }
+
+    pub fn of(listing: Listing, account: AccountAddress, items: Vec<Value>) -> ListLeads {
         ListLeads {
             account,
             items,
+            listing,
             lists: BTreeMap::new(),
         }
     }
 
-    fn plan(params: Params) -> Result<ItemList, InputError> {
-        let query = list_query(params)?;
+    fn plan(&self, params: Params) -> Result<ItemList, InputError> {
+        let (path, query, key) = match self.listing {
+            Listing::Leads => (LEADS_PATH.to_string(), list_query(params)?, "leads"),
+            Listing::Notes => {
+                let (path, query) = crate::lead::notes::notes_query(params, &self.account)?;
+                (path, query, "notes")
+            }
+        };
         let limit = if params.bool("returnAll", "Return All")? {
             None
         } else {
@@ -78,15 +100,16 @@ impl ListLeads {
         };
         let page_size = limit.map_or(MAX_PAGE_SIZE, |l| l.min(MAX_PAGE_SIZE));
         let base = if query.is_empty() {
-            String::new()
+            format!("{path}?")
         } else {
-            format!("{}&", query.encode())
+            format!("{path}?{}&", query.encode())
         };
         Ok(ItemList {
             base,
+            key,
             page_size,
             limit,
-            simplify: params.bool("simplify", "Simplify")?,
+            simplify: self.listing == Listing::Leads && params.bool("simplify", "Simplify")?,
             emitted: 0,
             next_to_emit: 1,
             requested: 0,
@@ -116,10 +139,7 @@ impl ListLeads {
         {
             list.requested += 1;
             list.in_flight += 1;
-            let path = format!(
-                "{LEADS_PATH}?{}limit={}&page={}",
-                list.base, list.page_size, list.requested
-            );
+            let path = format!("{}limit={}&page={}", list.base, list.page_size, list.requested);
             io.send(
                 index as u64 * TAG_STRIDE + u64::from(list.requested),
                 Request::get(self.account.url(&path)),
@@ -153,7 +173,7 @@ impl Operation for ListLeads {
             if item.is_null() {
                 continue;
             }
-            match ListLeads::plan(Params::new(item)) {
+            match self.plan(Params::new(item)) {
                 Ok(list) => {
                     self.lists.insert(index, list);
                 }
@@ -178,7 +198,7 @@ impl Operation for ListLeads {
             Ok(r) if r.status == 204 => Some(Vec::new()),
             Ok(r) => match parse_json(&r) {
                 Ok(body) => {
-                    let leads: Vec<Value> = body["_embedded"]["leads"].as_array().cloned().unwrap_or_default();
+                    let leads: Vec<Value> = body["_embedded"][list.key].as_array().cloned().unwrap_or_default();
                     let has_next = body["_links"]["next"]["href"].is_string();
                     if leads.len() < list.page_size || !has_next {
                         list.last_page = Some(list.last_page.map_or(page, |l| l.min(page)));
@@ -189,13 +209,19 @@ impl Operation for ListLeads {
                 }
                 Err(e) => {
                     list.done = true;
-                    io.fail(index, NodeError::api(&format!("Reading page {page} of leads"), &e));
+                    io.fail(
+                        index,
+                        NodeError::api(&format!("Reading page {page} of {}", list.key), &e),
+                    );
                     None
                 }
             },
             Err(e) => {
                 list.done = true;
-                io.fail(index, NodeError::api(&format!("Reading page {page} of leads"), &e));
+                io.fail(
+                    index,
+                    NodeError::api(&format!("Reading page {page} of {}", list.key), &e),
+                );
                 None
             }
         };

@@ -3,12 +3,16 @@
 
 pub mod batch;
 pub mod body;
+pub mod complex;
 pub mod embed;
 pub mod field_loader;
 pub mod fields;
 pub mod filter;
 pub mod get;
+pub mod links;
 pub mod list;
+pub mod lists;
+pub mod notes;
 pub mod reference;
 pub mod search;
 pub mod simplify;
@@ -35,6 +39,19 @@ pub fn operation(
         "get" => Ok(Box::new(get::GetLeads::new(account, items))),
         "search" => Ok(Box::new(search::SearchLeads::new(account, items))),
         "getMany" => Ok(Box::new(list::ListLeads::new(account, items))),
+        "createComplex" => Ok(Box::new(Batcher::new(complex::CreateComplex, account, items, now_ms))),
+        "link" => Ok(Box::new(links::Links::new(links::LinkAction::Link, account, items))),
+        "unlink" => Ok(Box::new(links::Links::new(links::LinkAction::Unlink, account, items))),
+        "getLinks" => Ok(Box::new(links::Links::new(links::LinkAction::List, account, items))),
+        "addNote" => Ok(Box::new(Batcher::new(
+            notes::AddNotes {
+                account: account.clone(),
+            },
+            account,
+            items,
+            now_ms,
+        ))),
+        "getNotes" => Ok(Box::new(list::ListLeads::of(list::Listing::Notes, account, items))),
         "create" => Ok(Box::new(Batcher::new(write::CreateLeads, account, items, now_ms))),
         "update" => Ok(Box::new(Batcher::new(
             write::UpdateLeads {
@@ -44,8 +61,11 @@ pub fn operation(
             items,
             now_ms,
         ))),
-        other => Err(NodeError::internal(format!(
-            "the lead resource has no operation \"{other}\""
-        ))),
+        other => match lists::ListKind::parse(other) {
+            Some(kind) => Ok(Box::new(lists::Lists::new(kind, account, items, now_ms))),
+            None => Err(NodeError::internal(format!(
+                "the lead resource has no operation \"{other}\""
+            ))),
+        },
     }
 }

@@ -1,0 +1,179 @@
+//! Create with Contact and Company: `POST /api/v4/leads/complex`, a lead with
+//! a new contact and company in one request, up to 50 leads per request.
+//! amoCRM answers with a bare list whose `request_id` is a one-element list.
+
+use serde_json::{json, Map, Value};
+
+use crate::http::Method;
+use crate::input::{InputError, Params};
+use crate::lead::batch::BatchKind;
+use crate::lead::body::{lead_body, needs_fields, Mode};
+use crate::lead::fields::FieldSet;
+
+pub const COMPLEX_PATH: &str = "/api/v4/leads/complex";
+
+/// amoCRM's limit for complex creates (developers.kommo.com/reference/complex-leads).
+pub const COMPLEX_BATCH_LIMIT: usize = 50;
+
+pub struct CreateComplex;
+
+fn contact(params: Params) -> Result<Option<Value>, InputError> {
+    let c = params.object("contact");
+    let label = |n: &str| format!("Contact › {n}");
+    let mut out = Map::new();
+    for (key, api) in [("name", "name"), ("firstName", "first_name"), ("lastName", "last_name")] {
+        let v = c.string(key, &label(&api.replace('_', " ")))?.trim();
+        if !v.is_empty() {
+            out.insert(api.into(), json!(v));
+        }
+    }
+    let mut fields = Vec::new();
+    for (key, code, what) in [("phone", "PHONE", "Phone"), ("email", "EMAIL", "Email")] {
+        let values: Vec<Value> = c
+            .strings(key, &label(what))?
+            .into_iter()
+            .map(|v| json!({ "value": v, "enum_code": "WORK" }))
+            .collect();
+        if !values.is_empty() {
+            fields.push(json!({ "field_code": code, "values": values }));
+        }
+    }
+    if !fields.is_empty() {
+        out.insert("custom_fields_values".into(), Value::Array(fields));
+    }
+    if let Some(user) = c.id("responsibleUserId", &label("Responsible User"), "a user")? {
+        out.insert("responsible_user_id".into(), json!(user.get()));
+    }
+    Ok((!out.is_empty()).then_some(Value::Object(out)))
+}
+
+impl BatchKind for CreateComplex {
+    fn nouns(&self) -> (&'static str, &'static str) {
+        ("lead with contact and company", "leads with contacts and companies")
+    }
+    fn method(&self) -> Method {
+        Method::Post
+    }
+    fn path(&self) -> &'static str {
+        COMPLEX_PATH
+    }
+    fn max_batch(&self) -> usize {
+        COMPLEX_BATCH_LIMIT
+    }
+    fn unsafe_to_repeat(&self) -> bool {
+        true
+    }
+    fn needs_fields(&self, params: Params) -> bool {
+        needs_fields(params)
+    }
+    fn body(&self, params: Params, fields: Option<&FieldSet>) -> Result<Map<String, Value>, InputError> {
+        let mut body = lead_body(params, Mode::Create, fields)?;
+        let mut embedded = body
+            .remove("_embedded")
+            .and_then(|e| e.as_object().cloned())
+            .unwrap_or_default();
+        // Complex creates make their own contact and company; linking
+        // existing ones goes through Link.
+        if embedded.contains_key("contacts") || embedded.contains_key("companies") {
+            return Err(InputError::new(
+                "Additional Fields",
+                "Contact IDs and Company ID link existing records; this operation creates a new contact and company (use Create, or Link afterwards)",
+            ));
+        }
+        if let Some(c) = contact(params)? {
+            embedded.insert("contacts".into(), json!([c]));
+        }
+        let company = params
+            .object("company")
+            .string("name", "Company › Name")?
+            .trim()
+            .to_string();
+        if !company.is_empty() {
+            embedded.insert("companies".into(), json!([{ "name": company }]));
+        }
+        if !embedded.contains_key("contacts") && !embedded.contains_key("companies") {
+            return Err(InputError::new(
+                "Contact",
+                "give a contact or a company to create with the lead (or use Create)",
+            ));
+        }
+        body.insert("_embedded".into(), Value::Object(embedded));
+        Ok(body)
+    }
+    fn results(&self, answer: &Value) -> Vec<(String, Value)> {
+        answer
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let mut item = entry.as_object()?.clone();
+                let request_id = match item.remove("request_id")? {
+                    Value::Array(ids) => ids
+                        .first()?
+                        .as_str()
+                        .map(str::to_string)
+                        .or_else(|| Some(ids.first()?.to_string()))?,
+                    Value::String(s) => s,
+                    Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                Some((request_id, Value::Object(item)))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lead_contact_and_company_in_one_body() {
+        let p = json!({
+            "name": "Deal", "additionalFields": {"price": 10},
+            "contact": {"firstName": "Ivan", "lastName": "Petrov", "phone": "+7 900, +7 901", "email": "i@p.ru"},
+            "company": {"name": "Acme"}
+        });
+        let body = CreateComplex.body(Params::new(&p), None).unwrap();
+        assert_eq!(
+            Value::Object(body),
+            json!({
+                "name": "Deal", "price": 10,
+                "_embedded": {
+                    "contacts": [{"first_name": "Ivan", "last_name": "Petrov", "custom_fields_values": [
+                        {"field_code": "PHONE", "values": [{"value": "+7 900", "enum_code": "WORK"}, {"value": "+7 901", "enum_code": "WORK"}]},
+                        {"field_code": "EMAIL", "values": [{"value": "i@p.ru", "enum_code": "WORK"}]}
+                    ]}],
+                    "companies": [{"name": "Acme"}]
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn answers_pair_by_their_list_request_id() {
+        let answer = json!([{"id": 1, "contact_id": 2, "company_id": 3, "request_id": ["4"], "merged": false}]);
+        assert_eq!(
+            CreateComplex.results(&answer),
+            vec![(
+                "4".to_string(),
+                json!({"id": 1, "contact_id": 2, "company_id": 3, "merged": false})
+            )]
+        );
+    }
+
+    #[test]
+    fn existing_records_are_pointed_to_link() {
+        let p = json!({"name": "x", "additionalFields": {"contactIds": "5"}, "contact": {"name": "A"}});
+        assert!(CreateComplex
+            .body(Params::new(&p), None)
+            .unwrap_err()
+            .problem
+            .contains("Link"));
+        let nothing = json!({"name": "x"});
+        assert_eq!(
+            CreateComplex.body(Params::new(&nothing), None).unwrap_err().field,
+            "Contact"
+        );
+    }
+}
