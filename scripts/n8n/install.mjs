@@ -98,7 +98,11 @@ function installSignalHandlers() {
   // be found and killed), which also means a terminal's Ctrl-C does not reach
   // them: kill them ourselves on the way out.
   process.on('exit', killAllChildren);
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ]) {
     process.on(sig, () => {
       killAllChildren();
       process.exit(code);
@@ -142,7 +146,9 @@ export async function withLock(name, fn) {
       try {
         leftovers = fs.readFileSync(path.join(lockDir, 'children'), 'utf8').split('\n').filter(Boolean).map(Number);
       } catch {}
-      log(`${name}: taking over the stale lock of dead pid ${owner || '?'}${leftovers.length ? `, killing its leftover process groups ${leftovers.join(' ')}` : ''}`);
+      log(
+        `${name}: taking over the stale lock of dead pid ${owner || '?'}${leftovers.length ? `, killing its leftover process groups ${leftovers.join(' ')}` : ''}`,
+      );
       for (const g of leftovers) killGroup(g);
       fs.rmSync(lockDir, { recursive: true, force: true });
     }
@@ -194,7 +200,11 @@ function run(label, cmd, args, { cwd, env, logFile, lockDir }) {
       fs.closeSync(out);
       if (code === 0) return resolve();
       const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
-      reject(new Error(`${label}: \`${cmd} ${args.join(' ')}\` failed (${signal || 'exit ' + code}); see ${logFile}\n${tail}`));
+      reject(
+        new Error(
+          `${label}: \`${cmd} ${args.join(' ')}\` failed (${signal || 'exit ' + code}); see ${logFile}\n${tail}`,
+        ),
+      );
     });
   });
 }
@@ -252,7 +262,11 @@ export async function ensureNode24() {
     }
     fs.writeFileSync(
       path.join(partial, MARKER),
-      JSON.stringify({ spec: NODE24_SPEC, version: v.stdout.trim(), installedAt: new Date().toISOString(), ms: Date.now() - t0 }, null, 2),
+      JSON.stringify(
+        { spec: NODE24_SPEC, version: v.stdout.trim(), installedAt: new Date().toISOString(), ms: Date.now() - t0 },
+        null,
+        2,
+      ),
     );
     fs.renameSync(partial, dir);
     log(`node24: ${v.stdout.trim()} installed in ${fmt(Date.now() - t0)}`);
@@ -345,7 +359,11 @@ export async function ensureN8n(version) {
     const ms = Date.now() - t0;
     fs.writeFileSync(
       path.join(partial, MARKER),
-      JSON.stringify({ version, versionOutput: printed, nodeBin: info.nodeBin, installedAt: new Date().toISOString(), ms }, null, 2),
+      JSON.stringify(
+        { version, versionOutput: printed, nodeBin: info.nodeBin, installedAt: new Date().toISOString(), ms },
+        null,
+        2,
+      ),
     );
     fs.renameSync(partial, info.dir);
     log(`${name}: installed and verified (n8n --version → ${printed}) in ${fmt(ms)}`);

@@ -13,14 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 import { CACHE_DIR, ensureN8n, withLock } from '../../../scripts/n8n/install.mjs';
 import { parseFlatted } from './flatted.mjs';
-import {
-  registerTempDir,
-  removeTempDir,
-  runTracked,
-  spawnTracked,
-  startReaper,
-  stopGroup,
-} from './processes.mjs';
+import { registerTempDir, removeTempDir, runTracked, spawnTracked, startReaper, stopGroup } from './processes.mjs';
 import { RestClient, RestError } from './rest.mjs';
 
 export { ensureN8n, parseFlatted, RestClient, RestError };
@@ -192,7 +185,10 @@ export class RunResult {
   /** Full items (json, binary, pairedItem) of one output of a node. */
   items(nodeName, { output = 0, run = -1, connection = 'main' } = {}) {
     const t = this.task(nodeName, run);
-    if (!t) throw new Error(`node "${nodeName}" did not run; ran: ${this.nodeNames.join(', ') || '(none)'}${this.error ? `; error: ${errorMessage(this.error)}` : ''}`);
+    if (!t)
+      throw new Error(
+        `node "${nodeName}" did not run; ran: ${this.nodeNames.join(', ') || '(none)'}${this.error ? `; error: ${errorMessage(this.error)}` : ''}`,
+      );
     return t.data?.[connection]?.[output] ?? [];
   }
 
@@ -226,7 +222,10 @@ export class RunResult {
     const errs = Object.entries(this.nodeErrors)
       .map(([n, m]) => `  ${n}: ${m}`)
       .join('\n');
-    const tail = this.stdout !== undefined ? `\n--- stdout (tail) ---\n${tail40(this.stdout)}\n--- stderr (tail) ---\n${tail40(this.stderr)}` : '';
+    const tail =
+      this.stdout !== undefined
+        ? `\n--- stdout (tail) ---\n${tail40(this.stdout)}\n--- stderr (tail) ---\n${tail40(this.stderr)}`
+        : '';
     return `${head}${errs ? '\n' + errs : ''}${tail}`;
   }
 }
@@ -286,12 +285,14 @@ export async function createN8nInstance({
   fs.mkdirSync(path.join(userFolder, '.n8n'), { recursive: true });
   if (templateDir) {
     for (const f of DB_FILES) {
-      if (fs.existsSync(path.join(templateDir, f))) fs.copyFileSync(path.join(templateDir, f), path.join(userFolder, '.n8n', f));
+      if (fs.existsSync(path.join(templateDir, f)))
+        fs.copyFileSync(path.join(templateDir, f), path.join(userFolder, '.n8n', f));
     }
   }
   const inst = new N8nInstance({ n8n, root, userFolder, env, logLevel, encryptionKey });
   inst.fromTemplate = !!templateDir;
-  if (packageTarball) inst.installedPackage = await installPackageTarball(userFolder, packageTarball, { stateDir: root });
+  if (packageTarball)
+    inst.installedPackage = await installPackageTarball(userFolder, packageTarball, { stateDir: root });
   return inst;
 }
 
@@ -334,7 +335,8 @@ export async function ensureTemplateDb(n8n) {
         N8N_RUNNERS_BROKER_PORT: String(await getFreePort()),
       };
       const r = await runTracked(n8n.nodeBin, [n8n.n8nBin, 'list:workflow'], { cwd: work, env, timeoutMs: 300_000 });
-      if (r.code !== 0) throw new Error(`building the template DB failed (exit ${r.code}):\n${tail40(r.stdout)}\n${tail40(r.stderr)}`);
+      if (r.code !== 0)
+        throw new Error(`building the template DB failed (exit ${r.code}):\n${tail40(r.stdout)}\n${tail40(r.stderr)}`);
       const partial = `${dir}.partial-${process.pid}`;
       fs.rmSync(partial, { recursive: true, force: true });
       fs.mkdirSync(partial, { recursive: true });
@@ -343,7 +345,10 @@ export async function ensureTemplateDb(n8n) {
         if (fs.existsSync(src)) fs.copyFileSync(src, path.join(partial, f));
       }
       if (!fs.existsSync(path.join(partial, 'database.sqlite'))) throw new Error(`no database.sqlite in ${work}/.n8n`);
-      fs.writeFileSync(path.join(partial, 'template.json'), JSON.stringify({ ...wanted, ms: Date.now() - t0 }, null, 2));
+      fs.writeFileSync(
+        path.join(partial, 'template.json'),
+        JSON.stringify({ ...wanted, ms: Date.now() - t0 }, null, 2),
+      );
       fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(path.dirname(dir), { recursive: true });
       fs.renameSync(partial, dir);
@@ -405,7 +410,9 @@ export class N8nInstance {
   /** Whether the installed n8n has a CLI command (e.g. 'publish:workflow'). */
   hasCommand(name) {
     const [a, b] = name.split(':');
-    const file = b ? path.join(this.n8nDir, 'dist', 'commands', a, `${b}.js`) : path.join(this.n8nDir, 'dist', 'commands', `${a}.js`);
+    const file = b
+      ? path.join(this.n8nDir, 'dist', 'commands', a, `${b}.js`)
+      : path.join(this.n8nDir, 'dist', 'commands', `${a}.js`);
     return fs.existsSync(file);
   }
 
@@ -425,9 +432,14 @@ export class N8nInstance {
       timeoutMs,
     });
     this.timings.push({ cmd: args[0], ms: r.ms });
-    if (r.timedOut) throw new Error(`n8n ${args.join(' ')} timed out after ${timeoutMs} ms\n${tail40(r.stdout)}\n${tail40(r.stderr)}`);
+    if (r.timedOut)
+      throw new Error(
+        `n8n ${args.join(' ')} timed out after ${timeoutMs} ms\n${tail40(r.stdout)}\n${tail40(r.stderr)}`,
+      );
     if (r.code !== 0 && !allowFailure) {
-      throw new Error(`n8n ${args.join(' ')} exited ${r.code ?? r.signal}\n--- stdout ---\n${tail40(r.stdout)}\n--- stderr ---\n${tail40(r.stderr)}`);
+      throw new Error(
+        `n8n ${args.join(' ')} exited ${r.code ?? r.signal}\n--- stdout ---\n${tail40(r.stdout)}\n--- stderr ---\n${tail40(r.stderr)}`,
+      );
     }
     return r;
   }
@@ -482,7 +494,15 @@ export class N8nInstance {
     const r = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput'], { allowFailure: true, timeoutMs });
     const run = extractJson(r.stdout) ?? extractJson(r.stderr);
     if (!run || !run.data) {
-      throw new Error(`n8n execute --id=${workflowId} printed no run data (exit ${r.code})\n--- stdout ---\n${tail40(r.stdout)}\n--- stderr ---\n${tail40(r.stderr)}`);
+      // Errors raised before the run starts (e.g. "Unrecognized node type:
+      // <pkg>.<node>" when the package did not load) come without run data.
+      const why = (r.stdout + r.stderr)
+        .split('Execution error:')[1]
+        ?.split('\n')
+        .find((l) => l.trim() && !/^=+$/.test(l.trim()));
+      throw new Error(
+        `n8n execute --id=${workflowId} printed no run data (exit ${r.code})${why ? `: ${why.trim()}` : ''}\n--- stdout ---\n${tail40(r.stdout)}\n--- stderr ---\n${tail40(r.stderr)}`,
+      );
     }
     return new RunResult(run, { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, ms: r.ms });
   }
@@ -528,7 +548,9 @@ export class N8nInstance {
   hasPublicationService() {
     const env = { ...this.extraEnv };
     if (env.N8N_USE_WORKFLOW_PUBLICATION_SERVICE === 'false') return false;
-    return fs.existsSync(path.join(this.n8nDir, 'dist', 'workflows', 'publication', 'workflow-publication-status.service.js'));
+    return fs.existsSync(
+      path.join(this.n8nDir, 'dist', 'workflows', 'publication', 'workflow-publication-status.service.js'),
+    );
   }
 
   /**
@@ -604,8 +626,10 @@ export class N8nServer {
     this.exited.then((e) => (exited = e));
     for (const p of ['/healthz', '/healthz/readiness']) {
       for (;;) {
-        if (exited) throw new Error(`n8n start exited (${exited.code ?? exited.signal}) before ready\n${tail40(this.logs())}`);
-        if (Date.now() > deadline) throw new Error(`n8n start not ready (${p}) after ${timeoutMs} ms\n${tail40(this.logs())}`);
+        if (exited)
+          throw new Error(`n8n start exited (${exited.code ?? exited.signal}) before ready\n${tail40(this.logs())}`);
+        if (Date.now() > deadline)
+          throw new Error(`n8n start not ready (${p}) after ${timeoutMs} ms\n${tail40(this.logs())}`);
         try {
           const res = await fetch(`${this.url}${p}`);
           await res.text();
@@ -619,8 +643,10 @@ export class N8nServer {
     // `n8n start` has registered routes and activated workflows.
     const verbose = ['info', 'debug'].includes(this.instance.logLevel);
     for (;;) {
-      if (exited) throw new Error(`n8n start exited (${exited.code ?? exited.signal}) before ready\n${tail40(this.logs())}`);
-      if (Date.now() > deadline) throw new Error(`n8n start: no "Editor is now accessible" after ${timeoutMs} ms\n${tail40(this.logs())}`);
+      if (exited)
+        throw new Error(`n8n start exited (${exited.code ?? exited.signal}) before ready\n${tail40(this.logs())}`);
+      if (Date.now() > deadline)
+        throw new Error(`n8n start: no "Editor is now accessible" after ${timeoutMs} ms\n${tail40(this.logs())}`);
       if (verbose) {
         if (this.logs().includes('Editor is now accessible via')) break;
       } else {
@@ -687,7 +713,8 @@ export class N8nServer {
       if (st.status === 'failed' || st.status === 'partial') {
         throw new Error(`workflow ${id} publication ${st.status}: ${JSON.stringify(st.triggers)}`);
       }
-      if (Date.now() > deadline) throw new Error(`workflow ${id} not published after ${timeoutMs} ms: ${JSON.stringify(st)}`);
+      if (Date.now() > deadline)
+        throw new Error(`workflow ${id} not published after ${timeoutMs} ms: ${JSON.stringify(st)}`);
       await new Promise((res) => setTimeout(res, 100));
     }
   }
@@ -701,7 +728,10 @@ export class N8nServer {
     const qs = query ? `?${new URLSearchParams(query)}` : '';
     const res = await fetch(`${this.url}/webhook/${webhookPath.replace(/^\//, '')}${qs}`, {
       method,
-      headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
@@ -729,12 +759,14 @@ export class N8nServer {
   /** Polls until `predicate(executions)` returns truthy (default: any finished one). */
   async waitForExecution(filter = {}, { timeoutMs = 30_000, predicate } = {}) {
     const deadline = Date.now() + timeoutMs;
-    const done = predicate ?? ((list) => list.find((e) => e.status && !['new', 'running', 'waiting'].includes(e.status)));
+    const done =
+      predicate ?? ((list) => list.find((e) => e.status && !['new', 'running', 'waiting'].includes(e.status)));
     for (;;) {
       const list = await this.listExecutions(filter);
       const hit = done(list);
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`no matching execution after ${timeoutMs} ms: ${JSON.stringify(list).slice(0, 1000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching execution after ${timeoutMs} ms: ${JSON.stringify(list).slice(0, 1000)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -14,7 +14,10 @@ import { after, before, describe, test } from 'node:test';
 
 import { createN8nInstance, ensureN8n, npmPack } from './index.mjs';
 
-const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4').split(',').map((s) => s.trim()).filter(Boolean);
+const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const PKG = 'n8n-nodes-harness-hello';
 const NODE_TYPE = `${PKG}.helloWorld`;
 
@@ -33,7 +36,12 @@ async function buildHelloPackage() {
         license: 'MIT',
         keywords: ['n8n-community-node-package'],
         files: ['dist'],
-        n8n: { n8nNodesApiVersion: 1, strict: true, credentials: [], nodes: ['dist/nodes/HelloWorld/HelloWorld.node.js'] },
+        n8n: {
+          n8nNodesApiVersion: 1,
+          strict: true,
+          credentials: [],
+          nodes: ['dist/nodes/HelloWorld/HelloWorld.node.js'],
+        },
         peerDependencies: { 'n8n-workflow': '*' },
       },
       null,
@@ -75,7 +83,14 @@ module.exports = { HelloWorld };
 const manualWorkflow = () => ({
   name: 'harness smoke: manual',
   nodes: [
-    { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+    {
+      id: randomUUID(),
+      name: 'Manual',
+      type: 'n8n-nodes-base.manualTrigger',
+      typeVersion: 1,
+      position: [0, 0],
+      parameters: {},
+    },
     { id: randomUUID(), name: 'Hello', type: NODE_TYPE, typeVersion: 1, position: [220, 0], parameters: {} },
   ],
   connections: { Manual: { main: [[{ node: 'Hello', type: 'main', index: 0 }]] } },
@@ -106,65 +121,110 @@ after(() => {
   if (pkg) fs.rmSync(pkg.dir, { recursive: true, force: true });
 });
 
-for (const version of VERSIONS) {
-  describe(`n8n ${version}`, () => {
-    let n8n;
+// The versions run side by side (separate user folders, ports, processes).
+describe('harness smoke', { concurrency: VERSIONS.length }, () => {
+  for (const version of VERSIONS) {
+    const webhookPath = `harness-${version.replace(/\./g, '-')}`;
+    // Sequential within a version: its commands share one SQLite database.
+    describe(`n8n ${version}`, { concurrency: 1 }, () => {
+      let n8n;
+      const ids = {};
 
-    before(async () => {
-      // Fails (does not skip) when n8n cannot be installed.
-      const t0 = Date.now();
-      const info = await ensureN8n(version);
-      assert.ok(fs.existsSync(info.n8nBin), `${info.n8nBin} missing`);
-      console.log(`[${version}] ensureN8n ${Date.now() - t0} ms`);
-      n8n = await createN8nInstance({ version, packageTarball: pkg.tarball });
+      before(async () => {
+        // Fails (does not skip) when n8n cannot be installed.
+        const t0 = Date.now();
+        const info = await ensureN8n(version);
+        assert.ok(fs.existsSync(info.n8nBin), `${info.n8nBin} missing`);
+        console.log(`[${version}] ensureN8n ${Date.now() - t0} ms`);
+        n8n = await createN8nInstance({ version, packageTarball: pkg.tarball });
+        // Every CLI command boots n8n (~4-8 s): import everything in one go.
+        const missing = manualWorkflow();
+        missing.nodes[1].type = `${PKG}.noSuchNode`;
+        [ids.manual, ids.missing, ids.webhook] = await n8n.importWorkflow([
+          manualWorkflow(),
+          missing,
+          webhookWorkflow(webhookPath),
+        ]);
+      });
+
+      after(async () => {
+        if (!n8n) return;
+        console.log(`[${version}] timings ${JSON.stringify(n8n.timings)}`);
+        const root = n8n.root;
+        await n8n.cleanup();
+        assert.equal(fs.existsSync(root), false, 'temp folder removed');
+      });
+
+      test('community package is installed where n8n scans for it', () => {
+        assert.equal(n8n.installedPackage.name, PKG);
+        assert.ok(fs.existsSync(path.join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', PKG, 'package.json')));
+      });
+
+      test('n8n execute: Manual Trigger → Hello World outputs {hello: "world"}', async () => {
+        const r = await n8n.execute(ids.manual);
+        console.log(`[${version}] execute ${r.ms} ms`);
+        assert.ok(r.ok, r.describe());
+        assert.deepEqual(r.json('Hello'), [{ hello: 'world' }]);
+        assert.deepEqual(r.nodeNames.sort(), ['Hello', 'Manual']);
+      });
+
+      test('credentials: plain data and oauthTokenData imported, read back decrypted', async () => {
+        const [id] = await n8n.importCredentials([
+          {
+            name: 'harness oauth2',
+            type: 'oAuth2Api',
+            data: {
+              grantType: 'authorizationCode',
+              authUrl: 'http://127.0.0.1:9/authorize',
+              accessTokenUrl: 'http://127.0.0.1:9/token',
+              clientId: 'cid',
+              clientSecret: 'csecret',
+              scope: '',
+              authQueryParameters: '',
+              authentication: 'body',
+              oauthTokenData: { access_token: 'AT1', refresh_token: 'RT1', token_type: 'Bearer', expires_in: 86400 },
+            },
+          },
+        ]);
+        const c = await n8n.exportCredentials(id);
+        assert.equal(c.type, 'oAuth2Api');
+        assert.equal(c.data.clientSecret, 'csecret');
+        assert.deepEqual(c.data.oauthTokenData, {
+          access_token: 'AT1',
+          refresh_token: 'RT1',
+          token_type: 'Bearer',
+          expires_in: 86400,
+        });
+      });
+
+      test('n8n execute: a node type that did not load is reported, not hidden', async () => {
+        await assert.rejects(n8n.execute(ids.missing), /Unrecognized node type: n8n-nodes-harness-hello\.noSuchNode/);
+      });
+
+      test('n8n start: activated webhook workflow answers through the package node', async () => {
+        const id = ids.webhook;
+        const server = await n8n.start();
+        console.log(`[${version}] start ${server.startMs} ms at ${server.url}`);
+        try {
+          await server.setupOwner();
+          await server.activate(id);
+          const res = await server.webhook(webhookPath, { body: { ping: 1 } });
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          assert.deepEqual(res.body, { hello: 'world' });
+
+          const ex = await server.waitForExecution({ workflowId: id });
+          assert.equal(ex.status, 'success');
+          const run = await server.getExecution(ex.id);
+          assert.ok(run.ok, run.describe());
+          assert.deepEqual(run.json('Hello'), [{ hello: 'world' }]);
+          assert.deepEqual(run.json('Webhook')[0].body, { ping: 1 });
+        } catch (e) {
+          e.message += `\n--- server log (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
+          throw e;
+        } finally {
+          await server.stop();
+        }
+      });
     });
-
-    after(async () => {
-      if (!n8n) return;
-      console.log(`[${version}] timings ${JSON.stringify(n8n.timings)}`);
-      const root = n8n.root;
-      await n8n.cleanup();
-      assert.equal(fs.existsSync(root), false, 'temp folder removed');
-    });
-
-    test('community package is installed where n8n scans for it', () => {
-      assert.equal(n8n.installedPackage.name, PKG);
-      assert.ok(fs.existsSync(path.join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', PKG, 'package.json')));
-    });
-
-    test('n8n execute: Manual Trigger → Hello World outputs {hello: "world"}', async () => {
-      const id = await n8n.importWorkflow(manualWorkflow());
-      const r = await n8n.execute(id);
-      console.log(`[${version}] execute ${r.ms} ms`);
-      assert.ok(r.ok, r.describe());
-      assert.deepEqual(r.json('Hello'), [{ hello: 'world' }]);
-      assert.deepEqual(r.nodeNames.sort(), ['Hello', 'Manual']);
-    });
-
-    test('n8n start: activated webhook workflow answers through the package node', async () => {
-      const webhookPath = `harness-${version.replace(/\./g, '-')}`;
-      const id = await n8n.importWorkflow(webhookWorkflow(webhookPath));
-      const server = await n8n.start();
-      console.log(`[${version}] start ${server.startMs} ms at ${server.url}`);
-      try {
-        await server.setupOwner();
-        await server.activate(id);
-        const res = await server.webhook(webhookPath, { body: { ping: 1 } });
-        assert.equal(res.status, 200, JSON.stringify(res.body));
-        assert.deepEqual(res.body, { hello: 'world' });
-
-        const ex = await server.waitForExecution({ workflowId: id });
-        assert.equal(ex.status, 'success');
-        const run = await server.getExecution(ex.id);
-        assert.ok(run.ok, run.describe());
-        assert.deepEqual(run.json('Hello'), [{ hello: 'world' }]);
-        assert.deepEqual(run.json('Webhook')[0].body, { ping: 1 });
-      } catch (e) {
-        e.message += `\n--- server log (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-        throw e;
-      } finally {
-        await server.stop();
-      }
-    });
-  });
-}
+  }
+});
