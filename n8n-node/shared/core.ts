@@ -54,13 +54,15 @@ export interface AddressFields {
 export type AuthMode = 'longLivedToken' | 'oauth' | 'oauth2';
 
 export interface CallInput {
-	resource: 'lead' | 'webhook';
+	resource: 'lead' | 'request' | 'webhook';
 	operation: string;
 	account: AddressFields;
 	/** Parameters of each input item, in input order; null for an item the shell already failed. */
 	items: Array<IDataObject | null>;
 	requestsPerSecond?: number;
 	auth: AuthMode;
+	/** The shell's clock, for the core's short-lived caches. */
+	nowMs: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: CoreError };

@@ -41,6 +41,7 @@ export async function runOperation(
 		account: addressFields(credentials, credentialType),
 		auth: authMode(credentialType, credentials),
 		requestsPerSecond: requestsPerSecond(credentials),
+		nowMs: Date.now(),
 	});
 	if (!created.ok) return created.error;
 	const call = created.value;

@@ -24,6 +24,7 @@ pub struct GetLeads {
     account: AccountAddress,
     items: Vec<Value>,
     ids: Vec<Option<LeadId>>,
+    simplify: Vec<bool>,
 }
 
 impl GetLeads {
@@ -32,10 +33,11 @@ impl GetLeads {
             account,
             items,
             ids: Vec::new(),
+            simplify: Vec::new(),
         }
     }
 
-    fn request(&self, params: Params) -> Result<(LeadId, Request), InputError> {
+    fn request(&self, params: Params) -> Result<(LeadId, Request, bool), InputError> {
         let id = parse_lead_ref(params.get("leadId").unwrap_or(&Value::Null), &self.account, LEAD_LABEL)?;
         let embeds = parse_embeds(&params.strings("with", WITH_LABEL)?, WITH_LABEL, false)?;
         let mut query = Query::new();
@@ -43,7 +45,11 @@ impl GetLeads {
             query.push("with", embed::join(&embeds));
         }
         let path = query.append_to(&format!("{LEADS_PATH}/{id}"));
-        Ok((id, Request::get(self.account.url(&path))))
+        Ok((
+            id,
+            Request::get(self.account.url(&path)),
+            params.bool("simplify", "Simplify")?,
+        ))
     }
 }
 
@@ -56,15 +62,18 @@ impl Operation for GetLeads {
             if item.is_null() {
                 // The shell already failed this item (its parameters could not be read).
                 self.ids.push(None);
+                self.simplify.push(false);
                 continue;
             }
             match self.request(Params::new(item)) {
-                Ok((id, request)) => {
+                Ok((id, request, simplify)) => {
                     self.ids.push(Some(id));
+                    self.simplify.push(simplify);
                     requests.push((index, request));
                 }
                 Err(e) => {
                     self.ids.push(None);
+                    self.simplify.push(false);
                     io.fail(index, NodeError::input(index, &e));
                 }
             }
@@ -90,6 +99,7 @@ impl Operation for GetLeads {
                     .with_description("amoCRM has no lead with this ID in the account (it answered 204 No Content). Check the ID, or whether the lead was deleted."),
             ),
             Ok(r) => match parse_json(&r) {
+                Ok(lead) if self.simplify.get(index) == Some(&true) => io.emit(index, crate::lead::simplify::simplify_lead(&lead)),
                 Ok(lead) => io.emit(index, lead),
                 Err(e) => io.fail(index, NodeError::api(&format!("Getting lead {id}"), &e)),
             },

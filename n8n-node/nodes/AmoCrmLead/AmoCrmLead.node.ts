@@ -8,7 +8,7 @@ import {
 import { authenticationProperty, credentialSlots } from '../../shared/authentication';
 import * as lead from './actions/lead';
 import { router } from './actions/router';
-import { listSearch } from './methods';
+import { listSearch, loadOptions, resourceMapping } from './methods';
 
 export class AmoCrmLead implements INodeType {
 	description: INodeTypeDescription = {
@@ -18,7 +18,8 @@ export class AmoCrmLead implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": lead"}}',
-		description: 'Read and write amoCRM / Kommo leads',
+		description:
+			'Read and write amoCRM / Kommo leads: get, search and filter, create and update in batches, link contacts and companies, notes',
 		defaults: { name: 'AmoCRM Lead' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -37,7 +38,7 @@ export class AmoCrmLead implements INodeType {
 		],
 	};
 
-	methods = { listSearch };
+	methods = { listSearch, loadOptions, resourceMapping };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

@@ -20,6 +20,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			for (const name of operation.params) {
 				params[name] = this.getNodeParameter(name, index, null) as IDataObject[keyof IDataObject];
 			}
+			// A resource mapper set to map input fields automatically leaves
+			// its value empty; the fields come from the item itself.
+			const mapper = params.customFields as IDataObject | null | undefined;
+			if (mapper?.mappingMode === 'autoMapInputData') mapper.value = inputs[index].json;
 			return params;
 		} catch (error) {
 			if (!this.continueOnFail()) throw new NodeOperationError(this.getNode(), error as Error, { itemIndex: index });
@@ -28,9 +32,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		}
 	});
 
-	const fatal = await runOperation(this, credentialType, { resource: 'lead', operation: operationName, items }, (emit) =>
-		output.add(emit),
-	);
+	const core = operation.core ?? { resource: 'lead', operation: operationName };
+	const fatal = await runOperation(this, credentialType, { ...core, items }, (emit) => output.add(emit));
 	if (fatal) output.failAll(fatal);
 	return [output.items()];
 }

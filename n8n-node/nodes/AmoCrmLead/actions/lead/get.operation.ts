@@ -2,7 +2,7 @@ import { updateDisplayOptions, type INodeProperties } from 'n8n-workflow';
 import { leadLocator } from '../common.descriptions';
 
 /** Parameters the core reads for this operation (src/lead/get.rs). */
-export const params = ['leadId', 'with'];
+export const params = ['leadId', 'with', 'simplify'];
 
 const properties: INodeProperties[] = [
 	leadLocator,
@@ -27,6 +27,14 @@ const properties: INodeProperties[] = [
 			{ name: 'Loss Reason', value: 'loss_reason', description: 'The loss reason of a lost lead' },
 			{ name: 'Source ID', value: 'source_id', description: 'The lead source (a widget or form) it came from' },
 		],
+	},
+	{
+		displayName: 'Simplify',
+		name: 'simplify',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to return a flat record: custom fields as {field name: value}, tags as names, contacts and companies as IDs',
 	},
 ];
 

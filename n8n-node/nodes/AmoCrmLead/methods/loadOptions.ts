@@ -1,0 +1,31 @@
+import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
+import { lookup } from './lookup';
+
+async function options(ctx: ILoadOptionsFunctions, operation: string): Promise<INodePropertyOptions[]> {
+	return (await lookup(ctx, operation)).options as unknown as INodePropertyOptions[];
+}
+
+export async function getPipelines(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listPipelines');
+}
+
+export async function getStatuses(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listStatuses');
+}
+
+export async function getUsers(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listUsers');
+}
+
+export async function getTags(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listTags');
+}
+
+export async function getLossReasons(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listLossReasons');
+}
+
+export async function getCustomFields(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	const { fields } = (await lookup(this, 'listCustomFields')) as { fields: Array<{ id: string; name: string; type: string }> };
+	return fields.map((f) => ({ name: f.name, value: f.id, description: `${f.type} field ${f.id}` }));
+}
