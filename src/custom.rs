@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::account::AccountAddress;
 use crate::api_error::parse_json;
-use crate::engine::{Io, Operation, Reply, Replay};
+use crate::engine::{Io, Operation, Replay, Reply};
 use crate::error::NodeError;
 use crate::http::{Method, Request};
 use crate::input::{describe, shorten, InputError, Params};
@@ -46,15 +46,24 @@ fn check_path(path: &str) -> Result<(), InputError> {
     let label = "Path";
     let bad = |why: &str| Err(InputError::new(label, format!("\"{}\" {why}", shorten(path))));
     if !path.starts_with(API_PREFIX) {
-        return bad(&format!("must start with {API_PREFIX}, such as /api/v4/leads/pipelines"));
+        return bad(&format!(
+            "must start with {API_PREFIX}, such as /api/v4/leads/pipelines"
+        ));
     }
-    if path.chars().any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii()) {
+    if path
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
         return bad("contains spaces or characters that are not allowed in a path");
     }
     if path.contains(['?', '#']) {
         return bad("contains a query; put the parameters in Query Parameters");
     }
-    if path.contains('%') || path.contains('\\') || path.contains("//") || path.split('/').any(|s| s == ".." || s == ".") {
+    if path.contains('%')
+        || path.contains('\\')
+        || path.contains("//")
+        || path.split('/').any(|s| s == ".." || s == ".")
+    {
         return bad("contains escapes or dot segments; write the plain path");
     }
     Ok(())
@@ -64,7 +73,10 @@ fn check_path(path: &str) -> Result<(), InputError> {
 /// `filter[id][0]=1&filter[id][1]=2`.
 fn add_query(q: &mut Query, key: &str, value: &Value, depth: usize) -> Result<(), InputError> {
     if depth > MAX_QUERY_DEPTH {
-        return Err(InputError::new("Query Parameters", format!("is nested deeper than {MAX_QUERY_DEPTH} levels")));
+        return Err(InputError::new(
+            "Query Parameters",
+            format!("is nested deeper than {MAX_QUERY_DEPTH} levels"),
+        ));
     }
     match value {
         Value::Null => {}
@@ -97,7 +109,12 @@ fn query_of(value: Option<Value>) -> Result<Query, InputError> {
                 add_query(&mut q, k, v, 1)?;
             }
         }
-        Some(other) => return Err(InputError::new("Query Parameters", format!("must be a JSON object, got {}", describe(&other)))),
+        Some(other) => {
+            return Err(InputError::new(
+                "Query Parameters",
+                format!("must be a JSON object, got {}", describe(&other)),
+            ))
+        }
     }
     Ok(q)
 }
@@ -105,15 +122,22 @@ fn query_of(value: Option<Value>) -> Result<Query, InputError> {
 impl CustomRequest {
     fn request(&self, params: Params) -> Result<(Request, Replay), InputError> {
         let method_text = params.string("method", "Method")?;
-        let method = Method::parse(if method_text.is_empty() { "GET" } else { method_text })
-            .ok_or_else(|| InputError::new("Method", format!("\"{}\" is not GET, POST, PATCH, PUT or DELETE", shorten(method_text))))?;
+        let method = Method::parse(if method_text.is_empty() { "GET" } else { method_text }).ok_or_else(|| {
+            InputError::new(
+                "Method",
+                format!("\"{}\" is not GET, POST, PATCH, PUT or DELETE", shorten(method_text)),
+            )
+        })?;
         let path = params.string("path", "Path")?.trim();
         check_path(path)?;
         let query = query_of(json_param(params, "query", "Query Parameters")?)?;
         let mut request = Request::new(method, self.account.url(&query.append_to(path)));
         if let Some(body) = json_param(params, "body", "Body")? {
             if method == Method::Get {
-                return Err(InputError::new("Body", "a GET request has no body; use Query Parameters"));
+                return Err(InputError::new(
+                    "Body",
+                    "a GET request has no body; use Query Parameters",
+                ));
             }
             request = request.json(&body);
         }
@@ -179,15 +203,23 @@ mod tests {
     use serde_json::json;
 
     fn start(params: Value) -> (Driver, crate::engine::Step) {
-        let mut d = Driver::new(Box::new(CustomRequest::new(AccountAddress::parse("shop", Zone::AmocrmRu).unwrap(), vec![params])));
+        let mut d = Driver::new(Box::new(CustomRequest::new(
+            AccountAddress::parse("shop", Zone::AmocrmRu).unwrap(),
+            vec![params],
+        )));
         let s = d.start();
         (d, s)
     }
 
     #[test]
     fn query_objects_are_spelled_in_bracket_syntax() {
-        let (_, s) = start(json!({"method": "GET", "path": "/api/v4/contacts", "query": "{\"filter\": {\"id\": [1, 2]}, \"limit\": 5}"}));
-        assert_eq!(s.requests[0].request.url, "https://shop.amocrm.ru/api/v4/contacts?filter[id][0]=1&filter[id][1]=2&limit=5");
+        let (_, s) = start(
+            json!({"method": "GET", "path": "/api/v4/contacts", "query": "{\"filter\": {\"id\": [1, 2]}, \"limit\": 5}"}),
+        );
+        assert_eq!(
+            s.requests[0].request.url,
+            "https://shop.amocrm.ru/api/v4/contacts?filter[id][0]=1&filter[id][1]=2&limit=5"
+        );
     }
 
     #[test]
@@ -195,7 +227,10 @@ mod tests {
         let (mut d, s) = start(json!({"method": "POST", "path": "/api/v4/tasks", "body": {"text": "call"}}));
         assert_eq!(s.requests[0].request.body.as_deref(), Some(r#"{"text":"call"}"#));
         let answer = json!({"_embedded": {"tasks": [{"id": 1}]}});
-        let s = d.on_outcome(s.requests[0].id, Outcome::Response(Response::new(200, answer.to_string())));
+        let s = d.on_outcome(
+            s.requests[0].id,
+            Outcome::Response(Response::new(200, answer.to_string())),
+        );
         assert_eq!(s.emit, vec![Emit::Item { index: 0, json: answer }]);
         let (mut d, s) = start(json!({"method": "DELETE", "path": "/api/v4/webhooks", "body": {"destination": "x"}}));
         let s = d.on_outcome(s.requests[0].id, Outcome::Response(Response::new(204, "")));
@@ -204,10 +239,22 @@ mod tests {
 
     #[test]
     fn paths_stay_on_the_account() {
-        for bad in ["https://evil.test/api/v4/leads", "/api/v3/leads", "/api/v4/../oauth2/access_token", "/api/v4//x", "/api/v4/leads?x=1", "/api/v4/%2e%2e/x", "api/v4/leads", "/api/v4/le ads"] {
+        for bad in [
+            "https://evil.test/api/v4/leads",
+            "/api/v3/leads",
+            "/api/v4/../oauth2/access_token",
+            "/api/v4//x",
+            "/api/v4/leads?x=1",
+            "/api/v4/%2e%2e/x",
+            "api/v4/leads",
+            "/api/v4/le ads",
+        ] {
             let (_, s) = start(json!({"method": "GET", "path": bad}));
             assert!(s.requests.is_empty(), "{bad}");
-            assert!(matches!(&s.emit[0], Emit::Error { error, .. } if error.message.contains("field \"Path\"")), "{bad}");
+            assert!(
+                matches!(&s.emit[0], Emit::Error { error, .. } if error.message.contains("field \"Path\"")),
+                "{bad}"
+            );
         }
         let (_, s) = start(json!({"method": "GET", "path": "/api/v4/leads", "body": "{}"}));
         assert!(matches!(&s.emit[0], Emit::Error { error, .. } if error.message.contains("\"Body\"")));
