@@ -1,0 +1,217 @@
+// What the end-to-end tests share: the packed package, an emulator and an n8n
+// instance per n8n version, credentials pointing at the emulator, and
+// workflow builders. The tests assert on what a user sees (items, errors,
+// stored credentials) and on what amoCRM sees (the emulator's log and stats).
+
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { createN8nInstance, npmPack } from './harness/index.mjs';
+import { startEmulator } from '../emulator/server.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PKG = 'n8n-nodes-amocrm-kommo';
+export const LEAD_NODE = `${PKG}.amoCrmLead`;
+export const TRIGGER_NODE = `${PKG}.amoCrmTrigger`;
+
+export const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+let packed;
+/** `npm pack` of the built package, once per test process. */
+export async function packageTarball() {
+  if (!packed) {
+    if (!fs.existsSync(path.join(ROOT, 'dist', 'shared', 'wasm', 'amocrm_core.js'))) {
+      throw new Error('dist/ is not built: run `npm run build` (npm test does it first)');
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amocrm-e2e-pack-'));
+    packed = npmPack(ROOT, dir);
+  }
+  return packed;
+}
+
+/** The emulator's admin API over HTTP, as n8n runs in another process. */
+export class Amo {
+  constructor(emu) {
+    this.emu = emu;
+    this.url = emu.url;
+  }
+
+  async admin(method, p, body) {
+    const res = await fetch(`${this.url}/_admin${p}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`emulator ${method} /_admin${p} → ${res.status}: ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  async longLivedToken(expiresInSeconds = 86_400) {
+    return (await this.admin('POST', '/long-lived-token', { expiresInSeconds })).token;
+  }
+
+  stats() {
+    return this.admin('GET', '/stats');
+  }
+
+  resetStats() {
+    return this.admin('POST', '/stats/reset', {});
+  }
+
+  /** Calls of one endpoint ("POST /api/v4/leads") by status. */
+  async calls(endpoint) {
+    return (await this.stats()).calls?.[endpoint] ?? {};
+  }
+
+  async requests(filter = {}) {
+    const q = new URLSearchParams(Object.entries(filter).map(([k, v]) => [k, String(v)]));
+    const r = await this.admin('GET', `/requests?${q}`);
+    return r.requests ?? r;
+  }
+
+  /** An API call with a token, as a test would make it by hand. */
+  async api(token, method, p, body) {
+    const res = await fetch(`${this.url}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  close() {
+    return this.emu.close();
+  }
+}
+
+/** A fresh emulator (default seed, rate limit as amoCRM unless told). */
+export async function emulator(options = {}) {
+  return new Amo(await startEmulator({ quiet: true, ...options }));
+}
+
+/** A fresh n8n of `version` with the package installed. */
+export async function n8nWithPackage(version, env = {}) {
+  return await createN8nInstance({ version, packageTarball: await packageTarball(), env });
+}
+
+export function longLivedCredential(amo, token, extra = {}) {
+  return {
+    name: 'amoCRM (long-lived token)',
+    type: 'amoCrmKommoApi',
+    data: {
+      environment: 'local',
+      baseUrl: amo.url,
+      connectionType: 'longLivedToken',
+      longLivedToken: token,
+      requestsPerSecond: 7,
+      ...extra,
+    },
+  };
+}
+
+export function oauthCredential(amo, extra = {}) {
+  const integration = amo.emu.state.integration;
+  return {
+    name: 'amoCRM (OAuth managed by the core)',
+    type: 'amoCrmKommoApi',
+    data: {
+      environment: 'local',
+      baseUrl: amo.url,
+      connectionType: 'oauth',
+      clientId: integration.clientId,
+      clientSecret: integration.clientSecret,
+      redirectUri: integration.redirectUri,
+      authorizationCode: '',
+      requestsPerSecond: 7,
+      ...extra,
+    },
+  };
+}
+
+let y = 0;
+/** One AmoCRM Lead node. */
+export function leadNode(name, parameters, credentialId, extra = {}) {
+  y += 1;
+  return {
+    id: randomUUID(),
+    name,
+    type: LEAD_NODE,
+    typeVersion: 1,
+    position: [400, y * 160],
+    parameters: { authentication: 'amoCrmKommoApi', ...parameters },
+    credentials: { amoCrmKommoApi: { id: credentialId, name: 'amoCRM' } },
+    ...extra,
+  };
+}
+
+const manual = () => ({
+  id: randomUUID(),
+  name: 'Manual',
+  type: 'n8n-nodes-base.manualTrigger',
+  typeVersion: 1,
+  position: [0, 0],
+  parameters: {},
+});
+
+/**
+ * Manual trigger → each node in parallel branches. Each branch keeps going
+ * on errors (an error becomes the node's output item), so one execution
+ * checks several independent cases.
+ */
+export function branches(name, nodes) {
+  return {
+    name,
+    nodes: [manual(), ...nodes.map((n) => ({ onError: 'continueRegularOutput', ...n }))],
+    connections: { Manual: { main: [nodes.map((n) => ({ node: n.name, type: 'main', index: 0 }))] } },
+    settings: { executionOrder: 'v1' },
+  };
+}
+
+/**
+ * Manual trigger → items from `list` (Set in JSON mode, then Split Out) →
+ * `chain` of nodes, each feeding the next.
+ */
+export function pipeline(name, list, chain) {
+  const set = {
+    id: randomUUID(),
+    name: 'Items',
+    type: 'n8n-nodes-base.set',
+    typeVersion: 3.4,
+    position: [200, 0],
+    parameters: { mode: 'raw', jsonOutput: JSON.stringify({ items: list }), options: {} },
+  };
+  const split = {
+    id: randomUUID(),
+    name: 'Split',
+    type: 'n8n-nodes-base.splitOut',
+    typeVersion: 1,
+    position: [400, 0],
+    parameters: { fieldToSplitOut: 'items', options: {} },
+  };
+  const nodes = [manual(), set, split, ...chain];
+  const names = nodes.map((n) => n.name);
+  const connections = {};
+  for (let i = 0; i < names.length - 1; i++) {
+    connections[names[i]] = { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] };
+  }
+  return { name, nodes, connections, settings: { executionOrder: 'v1' } };
+}
+
+/** Fails the test with the run's own description when it did not succeed. */
+export function expectOk(run) {
+  if (!run.ok) throw new Error(`execution failed: ${run.describe()}`);
+  return run;
+}
+
+/** Every string in a value, for "no secret anywhere" checks. */
+export function textOf(value) {
+  return JSON.stringify(value ?? null);
+}
