@@ -742,6 +742,29 @@ export class N8nServer {
     return { status: res.status, headers: res.headers, body: parsed };
   }
 
+  /**
+   * Start of the OAuth2 "Connect" flow for a credential: the authorization
+   * URL n8n would open in the popup (with client_id, redirect_uri =
+   * <base>/rest/oauth2-credential/callback, state, scope…). Needs a session.
+   */
+  async oauth2AuthUrl(credentialId) {
+    return this.rest.get(`/rest/oauth2-credential/auth?id=${encodeURIComponent(credentialId)}`);
+  }
+
+  /**
+   * What the provider's redirect does: GET the callback with `code`, `state`
+   * (and any extra query, e.g. amoCRM's `referer`). n8n then exchanges the
+   * code at accessTokenUrl and stores oauthTokenData. Sent with the session
+   * cookie: 2.8.4 requires it (unless N8N_SKIP_AUTH_ON_OAUTH_CALLBACK=true),
+   * 2.40.7 allows unauthenticated callbacks. Resolves {status, body, ok}
+   * where `ok` reflects n8n's success page; never throws on HTTP errors.
+   */
+  async oauth2Callback(query) {
+    const r = await this.rest.raw('GET', `/rest/oauth2-credential/callback?${new URLSearchParams(query)}`);
+    const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
+    return { status: r.status, body: r.body, ok: r.status === 200 && !/error|failed|went wrong/i.test(text) };
+  }
+
   /** Executions list (newest first). Filter e.g. {workflowId, status}. */
   async listExecutions(filter = {}) {
     const qs = new URLSearchParams({ filter: JSON.stringify(filter), limit: '50' });

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -113,12 +114,52 @@ const webhookWorkflow = (webhookPath) => ({
   connections: { Webhook: { main: [[{ node: 'Hello', type: 'main', index: 0 }]] } },
 });
 
+/** A stand-in OAuth2 token endpoint on 127.0.0.1 that records what n8n sends. */
+function startTokenServer() {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      requests.push({ method: req.method, url: req.url, body: Object.fromEntries(new URLSearchParams(body)) });
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({ access_token: 'AT-new', refresh_token: 'RT-new', token_type: 'Bearer', expires_in: 86400 }),
+      );
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, requests, url: `http://127.0.0.1:${server.address().port}` }),
+    ),
+  );
+}
+
+const oauthCredential = (name, base, extra = {}) => ({
+  name,
+  type: 'oAuth2Api',
+  data: {
+    grantType: 'authorizationCode',
+    authUrl: `${base}/authorize`,
+    accessTokenUrl: `${base}/token`,
+    clientId: 'cid',
+    clientSecret: 'csecret',
+    scope: '',
+    authQueryParameters: '',
+    authentication: 'body',
+    ...extra,
+  },
+});
+
 let pkg;
+let tokenServer;
 before(async () => {
   pkg = await buildHelloPackage();
+  tokenServer = await startTokenServer();
 });
 after(() => {
   if (pkg) fs.rmSync(pkg.dir, { recursive: true, force: true });
+  tokenServer?.server.close();
 });
 
 // The versions run side by side (separate user folders, ports, processes).
@@ -145,6 +186,12 @@ describe('harness smoke', { concurrency: VERSIONS.length }, () => {
           missing,
           webhookWorkflow(webhookPath),
         ]);
+        [ids.seeded, ids.connect] = await n8n.importCredentials([
+          oauthCredential('harness seeded', tokenServer.url, {
+            oauthTokenData: { access_token: 'AT1', refresh_token: 'RT1', token_type: 'Bearer', expires_in: 86400 },
+          }),
+          oauthCredential(`harness connect ${version}`, tokenServer.url),
+        ]);
       });
 
       after(async () => {
@@ -169,24 +216,7 @@ describe('harness smoke', { concurrency: VERSIONS.length }, () => {
       });
 
       test('credentials: plain data and oauthTokenData imported, read back decrypted', async () => {
-        const [id] = await n8n.importCredentials([
-          {
-            name: 'harness oauth2',
-            type: 'oAuth2Api',
-            data: {
-              grantType: 'authorizationCode',
-              authUrl: 'http://127.0.0.1:9/authorize',
-              accessTokenUrl: 'http://127.0.0.1:9/token',
-              clientId: 'cid',
-              clientSecret: 'csecret',
-              scope: '',
-              authQueryParameters: '',
-              authentication: 'body',
-              oauthTokenData: { access_token: 'AT1', refresh_token: 'RT1', token_type: 'Bearer', expires_in: 86400 },
-            },
-          },
-        ]);
-        const c = await n8n.exportCredentials(id);
+        const c = await n8n.exportCredentials(ids.seeded);
         assert.equal(c.type, 'oAuth2Api');
         assert.equal(c.data.clientSecret, 'csecret');
         assert.deepEqual(c.data.oauthTokenData, {
@@ -201,29 +231,67 @@ describe('harness smoke', { concurrency: VERSIONS.length }, () => {
         await assert.rejects(n8n.execute(ids.missing), /Unrecognized node type: n8n-nodes-harness-hello\.noSuchNode/);
       });
 
-      test('n8n start: activated webhook workflow answers through the package node', async () => {
-        const id = ids.webhook;
-        const server = await n8n.start();
-        console.log(`[${version}] start ${server.startMs} ms at ${server.url}`);
-        try {
+      describe('under n8n start', { concurrency: 1 }, () => {
+        let server;
+        before(async () => {
+          server = await n8n.start();
+          console.log(`[${version}] start ${server.startMs} ms at ${server.url}`);
           await server.setupOwner();
-          await server.activate(id);
-          const res = await server.webhook(webhookPath, { body: { ping: 1 } });
-          assert.equal(res.status, 200, JSON.stringify(res.body));
-          assert.deepEqual(res.body, { hello: 'world' });
+        });
+        after(async () => {
+          await server?.stop();
+        });
+        const withLog = (fn) => async () => {
+          try {
+            await fn();
+          } catch (e) {
+            e.message += `\n--- server log (tail) ---\n${server?.logs().split('\n').slice(-40).join('\n')}`;
+            throw e;
+          }
+        };
 
-          const ex = await server.waitForExecution({ workflowId: id });
-          assert.equal(ex.status, 'success');
-          const run = await server.getExecution(ex.id);
-          assert.ok(run.ok, run.describe());
-          assert.deepEqual(run.json('Hello'), [{ hello: 'world' }]);
-          assert.deepEqual(run.json('Webhook')[0].body, { ping: 1 });
-        } catch (e) {
-          e.message += `\n--- server log (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-          throw e;
-        } finally {
-          await server.stop();
-        }
+        test(
+          'activated webhook workflow answers through the package node',
+          withLog(async () => {
+            const id = ids.webhook;
+            await server.activate(id);
+            const res = await server.webhook(webhookPath, { body: { ping: 1 } });
+            assert.equal(res.status, 200, JSON.stringify(res.body));
+            assert.deepEqual(res.body, { hello: 'world' });
+
+            const ex = await server.waitForExecution({ workflowId: id });
+            assert.equal(ex.status, 'success');
+            const run = await server.getExecution(ex.id);
+            assert.ok(run.ok, run.describe());
+            assert.deepEqual(run.json('Hello'), [{ hello: 'world' }]);
+            assert.deepEqual(run.json('Webhook')[0].body, { ping: 1 });
+          }),
+        );
+
+        test(
+          'OAuth2 connect: auth URL, callback, code exchanged on 127.0.0.1, tokens stored',
+          withLog(async () => {
+            const authUrl = new URL(await server.oauth2AuthUrl(ids.connect));
+            const redirectUri = `${server.url}/rest/oauth2-credential/callback`;
+            assert.equal(authUrl.origin, tokenServer.url);
+            assert.equal(authUrl.searchParams.get('redirect_uri'), redirectUri);
+            const code = `code-${version}`;
+            const cb = await server.oauth2Callback({ code, state: authUrl.searchParams.get('state') });
+            assert.ok(cb.ok, `callback failed: ${cb.status} ${String(cb.body).slice(0, 500)}`);
+            const exchange = tokenServer.requests.find((r) => r.body.code === code);
+            assert.deepEqual(exchange?.body, {
+              code,
+              grant_type: 'authorization_code',
+              redirect_uri: redirectUri,
+              client_id: 'cid',
+              client_secret: 'csecret',
+            });
+            // Read-only CLI command next to the running server (same SQLite DB).
+            const c = await n8n.exportCredentials(ids.connect);
+            assert.equal(c.data.oauthTokenData.access_token, 'AT-new');
+            assert.equal(c.data.oauthTokenData.refresh_token, 'RT-new');
+          }),
+        );
       });
     });
   }
