@@ -1,0 +1,167 @@
+// Writing leads in a real n8n against the emulator (amoCRM's 7 requests per
+// second limit on): batching, pairing, per-item validation errors, a create
+// that was applied although the client saw a 504, and every other operation
+// that changes a lead.
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+
+import { Amo, VERSIONS, branches, emulator, expectOk, leadNode, longLivedCredential, n8nWithPackage, pipeline } from './support.mjs';
+
+const SOURCE_FIELD = 900001; // select: Сайт 500001, Реклама 500002, …
+const BUDGET_FIELD = 900002; // numeric
+const URGENT_FIELD = 900003; // checkbox
+const SALES = 7000001;
+const LOST = 143;
+const TOO_EXPENSIVE = 3000001;
+
+/** Manual → nodes one after another, each run once. */
+function chain(name, nodes) {
+  const manual = { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+  const all = [manual, ...nodes.map((n) => ({ executeOnce: true, onError: 'continueRegularOutput', ...n }))];
+  const connections = {};
+  for (let i = 0; i < all.length - 1; i++) connections[all[i].name] = { main: [[{ node: all[i + 1].name, type: 'main', index: 0 }]] };
+  return { name, nodes: all, connections, settings: { executionOrder: 'v1' } };
+}
+
+const id = (value) => ({ __rl: true, mode: 'id', value: String(value) });
+
+describe('AmoCRM Lead › writes', { concurrency: 1 }, () => {
+  for (const version of VERSIONS) {
+    describe(`n8n ${version}`, { concurrency: 1 }, () => {
+      /** @type {Amo} */ let amo;
+      let n8n;
+      let token;
+      let cred;
+
+      before(async () => {
+        amo = await emulator({ seed: 'base', rateLimit: 7 });
+        token = await amo.longLivedToken();
+        n8n = await n8nWithPackage(version);
+        [cred] = await n8n.importCredentials([longLivedCredential(amo, token)]);
+      });
+
+      after(async () => {
+        await n8n?.cleanup();
+        await amo?.close();
+      });
+
+      test('1,000 items are created in 4 requests, each output paired with its input', async () => {
+        const list = Array.from({ length: 1000 }, (_, i) => ({ name: `Bulk lead ${i}`, price: i }));
+        const wf = pipeline('bulk create', list, [
+          leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: { price: '={{ $json.price }}' } }, cred),
+        ]);
+        await amo.resetStats();
+        const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
+        const items = run.items('Create');
+        assert.equal(items.length, 1000);
+        assert.deepEqual(items.map((i) => i.pairedItem.item), [...Array(1000).keys()]);
+        assert.equal(new Set(items.map((i) => i.json.id)).size, 1000);
+        const calls = await amo.calls('POST /api/v4/leads');
+        assert.deepEqual(calls, { 200: 4 });
+        const stats = await amo.stats();
+        assert.equal(stats.leadsCreated, 1000);
+        assert.equal(stats.rateLimited, 0);
+        // Pairing is by request_id: item 731's lead carries item 731's price.
+        const lead = await amo.api(token, 'GET', `/api/v4/leads/${items[731].json.id}`);
+        assert.equal(lead.body.name, 'Bulk lead 731');
+        assert.equal(lead.body.price, 731);
+      });
+
+      test('a validation error lands on its item while the other items are created', async () => {
+        const list = [0, 1, 2, 3, 4].map((i) => ({ name: `Checked ${i}`, user: i === 2 ? 99999999 : 8000001 }));
+        const wf = pipeline('validation', list, [
+          leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: { responsibleUserId: '={{ $json.user }}' } }, cred, { onError: 'continueRegularOutput' }),
+        ]);
+        await amo.resetStats();
+        const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
+        const out = run.items('Create');
+        assert.equal(out.length, 5);
+        const failed = out.filter((i) => i.json.error);
+        assert.equal(failed.length, 1);
+        assert.equal(failed[0].pairedItem.item, 2);
+        assert.match(failed[0].json.error, /^Item 2: amoCRM rejected the lead: responsible_user_id/);
+        assert.equal(out.filter((i) => i.json.id).length, 4);
+        const stats = await amo.stats();
+        assert.equal(stats.leadsCreated, 4);
+        assert.deepEqual(stats.calls['POST /api/v4/leads'], { 200: 1, 400: 1 });
+      });
+
+      test('a create applied although the client saw a 504 is reported, not sent again', async () => {
+        const before = (await amo.admin('GET', '/leads/count')).count;
+        await amo.admin('POST', '/faults', { method: 'POST', path: '/api/v4/leads', kind: 'after', status: 504 });
+        const wf = pipeline('504', [{ name: 'Maybe A' }, { name: 'Maybe B' }], [
+          leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: {} }, cred, { onError: 'continueRegularOutput' }),
+        ]);
+        await amo.resetStats();
+        const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
+        const out = run.json('Create');
+        assert.equal(out.length, 2);
+        for (const item of out) assert.match(item.error, /amoCRM answered 504 to the request that writes 2 leads \(items 0, 1\); it may have been applied anyway/);
+        assert.deepEqual(await amo.calls('POST /api/v4/leads'), { 504: 1 });
+        assert.equal((await amo.admin('GET', '/leads/count')).count, before + 2, 'created once, never duplicated');
+      });
+
+      test('Update, Create with Contact and Company, Link, Get Links, Unlink, Add Note, Get Notes, Custom API Call', async () => {
+        const created = await amo.api(token, 'POST', '/api/v4/leads', [
+          { name: 'To update', price: 5, _embedded: { tags: [{ name: 'old' }] }, custom_fields_values: [{ field_id: BUDGET_FIELD, values: [{ value: 10 }] }] },
+          { name: 'To link' },
+        ]);
+        const [target, linked] = created.body._embedded.leads.map((l) => l.id);
+        const contact = await amo.api(token, 'POST', '/api/v4/contacts', [{ name: 'Ivan Petrov' }]);
+        const contactId = contact.body._embedded.contacts[0].id;
+        const wf = chain('lead changes', [
+          leadNode('Update', {
+            operation: 'update',
+            leadId: id(target),
+            updateFields: { name: 'Updated', price: 777, status: `${SALES}:${LOST}`, lossReasonId: TOO_EXPENSIVE, tagsToAdd: 'new', tagsToRemove: 'old' },
+            customFields: { mappingMode: 'defineBelow', value: { [SOURCE_FIELD]: 'Реклама', [URGENT_FIELD]: true } },
+            customFieldsToClear: [String(BUDGET_FIELD)],
+          }, cred),
+          leadNode('Complex', {
+            operation: 'createComplex',
+            name: 'With contact',
+            contact: { firstName: 'Anna', lastName: 'Smirnova', phone: '+7 900 111-22-33', email: 'anna@example.com' },
+            company: { name: 'Smirnova LLC' },
+            additionalFields: { price: 100 },
+          }, cred),
+          leadNode('Link', { operation: 'link', leadId: id(linked), contactIds: String(contactId), companyIds: '' }, cred),
+          leadNode('Links after link', { operation: 'getLinks', leadId: id(linked), filters: {} }, cred),
+          leadNode('Unlink', { operation: 'unlink', leadId: id(linked), contactIds: String(contactId), companyIds: '' }, cred),
+          leadNode('Links after unlink', { operation: 'getLinks', leadId: id(linked), filters: {} }, cred, { alwaysOutputData: true }),
+          leadNode('Note', { operation: 'addNote', leadId: id(linked), noteType: 'common', text: 'Called back, all good' }, cred),
+          leadNode('Notes', { operation: 'getNotes', leadId: id(linked), returnAll: true, filters: {} }, cred),
+          leadNode('Custom', { operation: 'customRequest', method: 'GET', path: '/api/v4/leads/pipelines', query: '{"with": "statuses"}' }, cred),
+        ]);
+        const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
+        const errors = Object.fromEntries(run.nodeNames.map((n) => [n, run.json(n).find((i) => i.error)?.error]).filter(([, e]) => e));
+        assert.deepEqual(errors, {});
+
+        const lead = (await amo.api(token, 'GET', `/api/v4/leads/${target}?with=loss_reason`)).body;
+        assert.equal(lead.name, 'Updated');
+        assert.equal(lead.price, 777);
+        assert.equal(lead.status_id, LOST);
+        assert.equal(lead.loss_reason_id, TOO_EXPENSIVE);
+        assert.deepEqual(lead._embedded.tags.map((t) => t.name), ['new']);
+        const values = Object.fromEntries(lead.custom_fields_values.map((f) => [f.field_id, f.values[0]]));
+        assert.equal(values[SOURCE_FIELD].enum_id, 500002);
+        assert.equal(values[URGENT_FIELD].value, true);
+        assert.equal(values[BUDGET_FIELD], undefined, 'cleared');
+
+        const [complex] = run.json('Complex');
+        assert.ok(complex.id && complex.contact_id && complex.company_id, JSON.stringify(complex));
+        const withContact = (await amo.api(token, 'GET', `/api/v4/leads/${complex.id}?with=contacts`)).body;
+        assert.equal(withContact._embedded.contacts[0].id, complex.contact_id);
+
+        assert.deepEqual(run.json('Links after link').map((l) => [l.to_entity_type, l.to_entity_id]), [['contacts', contactId]]);
+        assert.deepEqual(run.json('Links after unlink'), [{}], 'no links left (n8n shows one empty item)');
+        const [note] = run.json('Note');
+        assert.ok(note.id);
+        assert.deepEqual(run.json('Notes').map((n) => n.params?.text), ['Called back, all good']);
+        const [pipelines] = run.json('Custom');
+        assert.ok(pipelines._embedded.pipelines.some((p) => p.id === SALES));
+      });
+    });
+  }
+});
