@@ -127,6 +127,13 @@ pub fn parse_destination(value: Option<&Value>) -> Result<Destination, InputErro
     if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("contains spaces or control characters"));
     }
+    // Before any URL parsing: the crate is built without IDNA tables (see
+    // Cargo.toml), and n8n's own webhook URLs are ASCII.
+    if !text.is_ascii() {
+        return Err(bad(
+            "contains non-ASCII characters; write the host in its xn-- form and percent-encode the path",
+        ));
+    }
     let url = Url::parse(text).map_err(|_| bad("is not an absolute URL"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("is not an http:// or https:// URL"));
@@ -528,6 +535,9 @@ mod tests {
             (json!("/webhook/x"), "not an absolute URL"),
             (json!("https://user:pw@n8n.example.com/x"), "user name or password"),
             (json!("https://n8n.example.com/a b"), "spaces"),
+            // Found by fuzzing: a non-ASCII host reached the IDNA stub.
+            (json!("http:/Eйhttp:"), "non-ASCII"),
+            (json!("https://пример.рф/webhook"), "xn-- form"),
             (json!(""), "is empty"),
             (json!(5), "expected a URL"),
             (
