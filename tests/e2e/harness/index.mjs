@@ -49,13 +49,17 @@ export function getFreePort() {
   });
 }
 
-/** n8n-style 16-char alphanumeric id. */
+/**
+ * n8n-style 16-char alphanumeric id. Always contains a digit: `n8n
+ * execute-batch --ids` silently drops ids that don't match /\d+/.
+ */
 export function newId(len = 16) {
   const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = randomBytes(len);
-  let s = '';
-  for (const b of bytes) s += abc[b % abc.length];
-  return s;
+  for (;;) {
+    let s = '';
+    for (const b of randomBytes(len)) s += abc[b % abc.length];
+    if (/\d/.test(s)) return s;
+  }
 }
 
 /**
@@ -505,6 +509,55 @@ export class N8nInstance {
       );
     }
     return new RunResult(run, { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, ms: r.ms });
+  }
+
+  /**
+   * Runs several workflows in ONE n8n boot (`n8n execute-batch`, present in
+   * 2.8.4 and 2.40.7) instead of one boot per `execute`. Returns
+   * {[workflowId]: RunResult}. Caveat (n8n's behaviour): full run data is
+   * only written for successful runs; a failed workflow yields ok=false with
+   * only n8n's one-line error ("<message> on node <name>") — use execute()
+   * when a test needs a failure's run data. Ids must contain a digit.
+   */
+  async executeMany(workflowIds, { concurrency = 1, timeoutMs = 600_000 } = {}) {
+    for (const id of workflowIds)
+      if (!/\d/.test(id)) throw new Error(`execute-batch ignores ids without a digit: ${id}`);
+    const snapDir = fs.mkdtempSync(path.join(this.root, 'batch-'));
+    const out = path.join(snapDir, 'summary.json');
+    try {
+      const r = await this.cli(
+        [
+          'execute-batch',
+          `--ids=${workflowIds.join(',')}`,
+          `--snapshot=${snapDir}`,
+          `--output=${out}`,
+          '--retries=0',
+          `--concurrency=${concurrency}`,
+        ],
+        { allowFailure: true, timeoutMs },
+      );
+      if (!fs.existsSync(out)) {
+        throw new Error(`execute-batch wrote no summary (exit ${r.code})\n${tail40(r.stdout)}\n${tail40(r.stderr)}`);
+      }
+      const summary = JSON.parse(fs.readFileSync(out, 'utf8'));
+      const results = {};
+      for (const id of workflowIds) {
+        const snap = path.join(snapDir, `${id}-snapshot.json`);
+        const ex = summary.executions?.find((e) => e.workflowId === id);
+        if (fs.existsSync(snap)) {
+          results[id] = new RunResult(JSON.parse(fs.readFileSync(snap, 'utf8')), { batch: ex });
+        } else {
+          const message = ex?.error ?? 'workflow was not run by execute-batch';
+          results[id] = new RunResult(
+            { status: 'error', data: { resultData: { runData: {}, error: { message } } } },
+            { batch: ex, stdout: r.stdout, stderr: r.stderr },
+          );
+        }
+      }
+      return results;
+    } finally {
+      fs.rmSync(snapDir, { recursive: true, force: true });
+    }
   }
 
   /** Decrypted credential as stored (`n8n export:credentials --decrypted`). */

@@ -215,6 +215,16 @@ describe('harness smoke', { concurrency: VERSIONS.length }, () => {
         assert.deepEqual(r.nodeNames.sort(), ['Hello', 'Manual']);
       });
 
+      test('n8n execute-batch: several workflows in one boot', async () => {
+        const t0 = Date.now();
+        const res = await n8n.executeMany([ids.manual, ids.missing]);
+        console.log(`[${version}] executeMany(2) ${Date.now() - t0} ms`);
+        assert.ok(res[ids.manual].ok, res[ids.manual].describe());
+        assert.deepEqual(res[ids.manual].json('Hello'), [{ hello: 'world' }]);
+        assert.equal(res[ids.missing].ok, false);
+        assert.match(res[ids.missing].errorMessage, /Unrecognized node type/);
+      });
+
       test('credentials: plain data and oauthTokenData imported, read back decrypted', async () => {
         const c = await n8n.exportCredentials(ids.seeded);
         assert.equal(c.type, 'oAuth2Api');
