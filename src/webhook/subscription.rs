@@ -134,10 +134,18 @@ pub fn parse_destination(value: Option<&Value>) -> Result<Destination, InputErro
             "contains non-ASCII characters; write the host in its xn-- form and percent-encode the path",
         ));
     }
-    let url = Url::parse(text).map_err(|_| bad("is not an absolute URL"))?;
-    if !matches!(url.scheme(), "http" | "https") {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return Err(bad("is not an absolute URL"));
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return Err(bad("is not an http:// or https:// URL"));
     }
+    // A percent-encoded host would be decoded into the IDNA path too.
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('%') {
+        return Err(bad("has a percent-encoded host"));
+    }
+    let url = Url::parse(text).map_err(|_| bad("is not an absolute URL"))?;
     if matches!(url.host_str(), None | Some("")) {
         return Err(bad("has no host"));
     }
@@ -538,6 +546,8 @@ mod tests {
             // Found by fuzzing: a non-ASCII host reached the IDNA stub.
             (json!("http:/Eйhttp:"), "non-ASCII"),
             (json!("https://пример.рф/webhook"), "xn-- form"),
+            (json!("ftp://02E%bbbbbb"), "not an http"),
+            (json!("https://n8n%2Eexample.com/x"), "percent-encoded host"),
             (json!(""), "is empty"),
             (json!(5), "expected a URL"),
             (
