@@ -268,8 +268,10 @@ export async function installPackageTarball(userFolder, tarball, { stateDir } = 
  * @param {'2.40.7'|'2.8.4'} o.version
  * @param {string} [o.packageTarball]  `npm pack` output to install as a community package
  * @param {Record<string,string>} [o.env] extra environment for every n8n process
- * @param {string} [o.logLevel='info']  `n8n execute` prints its JSON through the logger at
- *                                      info level, so anything above info hides the result
+ * @param {'info'|'debug'} [o.logLevel='info']  n8n's logger carries `execute`'s JSON, the import
+ *                                      success lines and the start-up line: nothing above info works
+ * @param {string} [o.encryptionKey]   default DEFAULT_ENCRYPTION_KEY (another key disables the template)
+ * @param {boolean} [o.template=true]  start from the cached pre-migrated DB (ensureTemplateDb)
  */
 export async function createN8nInstance({
   version,
@@ -280,6 +282,10 @@ export async function createN8nInstance({
   template = true,
 } = {}) {
   if (!version) throw new Error('createN8nInstance: version is required');
+  // import:* success lines, `execute`'s JSON and the "Editor is now
+  // accessible" line all go through n8n's logger at info level.
+  if (!['info', 'debug'].includes(logLevel))
+    throw new Error(`createN8nInstance: logLevel must be info or debug, not ${logLevel}`);
   const n8n = await ensureN8n(version);
   const templateDir = template && encryptionKey === DEFAULT_ENCRYPTION_KEY ? await ensureTemplateDb(n8n) : null;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `n8n-e2e-${version}-`));
@@ -694,21 +700,12 @@ export class N8nServer {
     // 2.8.4's readiness only means "DB connected and migrated": REST routes
     // and active workflows come later. Both versions log this line once
     // `n8n start` has registered routes and activated workflows.
-    const verbose = ['info', 'debug'].includes(this.instance.logLevel);
     for (;;) {
       if (exited)
         throw new Error(`n8n start exited (${exited.code ?? exited.signal}) before ready\n${tail40(this.logs())}`);
       if (Date.now() > deadline)
         throw new Error(`n8n start: no "Editor is now accessible" after ${timeoutMs} ms\n${tail40(this.logs())}`);
-      if (verbose) {
-        if (this.logs().includes('Editor is now accessible via')) break;
-      } else {
-        try {
-          const res = await fetch(`${this.url}/rest/settings`);
-          await res.text();
-          if (res.status === 200) break;
-        } catch {}
-      }
+      if (this.logs().includes('Editor is now accessible via')) break;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
