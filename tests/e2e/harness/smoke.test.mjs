@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { createN8nInstance, ensureN8n, npmPack } from './index.mjs';
+import { registerTempDir } from './processes.mjs';
 
 const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4')
   .split(',')
@@ -25,6 +26,7 @@ const NODE_TYPE = `${PKG}.helloWorld`;
 /** Writes the throwaway package into a temp dir and packs it. */
 async function buildHelloPackage() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-harness-pkg-'));
+  registerTempDir(dir); // removed on exit / SIGINT / SIGTERM too
   const nodeDir = path.join(dir, 'dist', 'nodes', 'HelloWorld');
   fs.mkdirSync(nodeDir, { recursive: true });
   fs.writeFileSync(
