@@ -140,12 +140,27 @@ pub fn parse_destination(value: Option<&Value>) -> Result<Destination, InputErro
     if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return Err(bad("is not an http:// or https:// URL"));
     }
-    // A percent-encoded host would be decoded into the IDNA path too.
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('%') {
-        return Err(bad("has a percent-encoded host"));
+    // The host is checked on the text, so that the URL parser only ever sees
+    // a plain lower-case ASCII host: a percent-encoded or mixed-case one would
+    // take it into the IDNA stub (whose debug assertions fuzzing tripped).
+    let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if authority.contains('@') {
+        return Err(bad(
+            "contains a user name or password; amoCRM would send it with every event",
+        ));
     }
-    let url = Url::parse(text).map_err(|_| bad("is not an absolute URL"))?;
+    if authority.is_empty() {
+        return Err(bad("has no host"));
+    }
+    if !authority
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
+    {
+        return Err(bad("has a host with characters a host name cannot have"));
+    }
+    let lowered = format!("{scheme}://{}{tail}", authority.to_ascii_lowercase());
+    let url = Url::parse(&lowered).map_err(|_| bad("is not an absolute URL"))?;
     if matches!(url.host_str(), None | Some("")) {
         return Err(bad("has no host"));
     }
@@ -547,7 +562,12 @@ mod tests {
             (json!("http:/Eйhttp:"), "non-ASCII"),
             (json!("https://пример.рф/webhook"), "xn-- form"),
             (json!("ftp://02E%bbbbbb"), "not an http"),
-            (json!("https://n8n%2Eexample.com/x"), "percent-encoded host"),
+            (
+                json!("https://n8n%2Eexample.com/x"),
+                "characters a host name cannot have",
+            ),
+            (json!("http:///0X%ddbdd/4XEZOE@EEEE"), "has no host"),
+            (json!("https://n8n.example.com:99999/x"), "not an absolute URL"),
             (json!(""), "is empty"),
             (json!(5), "expected a URL"),
             (
@@ -564,6 +584,18 @@ mod tests {
         }
         let mut d = driver(Kind::Unsubscribe, json!({}));
         assert!(error(d.start().emit[0].clone()).message.contains("is missing"));
+    }
+
+    #[test]
+    fn usable_destinations_are_kept_exactly_as_given() {
+        for dest in [
+            "https://N8N.Example.com/webhook/5f0e/webhook",
+            "http://127.0.0.1:5678/webhook-test/5f0e/webhook",
+            "http://[::1]:5678/webhook/x",
+            "http://n8n_host:5678/webhook/a%20b?x=1",
+        ] {
+            assert_eq!(parse_destination(Some(&json!(dest))).unwrap().as_str(), dest);
+        }
     }
 
     #[test]
