@@ -17,6 +17,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { withDirLock } from './lib/lock.mjs';
 import { ROOT, fmtMs, run } from './lib/proc.mjs';
 import { setup } from './setup.mjs';
 
@@ -144,6 +145,14 @@ exports.__instantiate = __instantiate;
 exports.__reset = __reset;
 `;
 
+/** Every export of the .wasm the glue calls must exist: catches a glue and a binary from different builds. */
+function checkGlueMatchesWasm(glue, wasmBytes) {
+  const exported = new Set(WebAssembly.Module.exports(new WebAssembly.Module(wasmBytes)).map((e) => e.name));
+  const called = new Set([...glue.matchAll(/\bwasm\.(\w+)/g)].map((m) => m[1]));
+  const missing = [...called].filter((name) => !exported.has(name));
+  if (missing.length) throw new Error(`build: the glue calls ${missing.join(', ')}, which the .wasm does not export`);
+}
+
 /** Names the hand-written declaration promises must exist in the glue. */
 function checkDeclarations(glue) {
   const dts = fs.readFileSync(path.join(ROOT, 'n8n-node', 'shared', 'wasm', 'amocrm_core.d.ts'), 'utf8');
@@ -165,14 +174,23 @@ function copyAssets(fromDir, toDir) {
 }
 
 export async function build({ skipSetup = false } = {}) {
-  const t0 = Date.now();
   if (!skipSetup) await setup();
+  // pkg/, the generated glue and dist/ are rewritten in several steps; two
+  // builds at once would pair one build's glue with the other's .wasm.
+  return await withDirLock(path.join(ROOT, 'target', 'build.lock'), () => buildLocked(), {
+    onWait: (pid) => log(`waiting for the build of process ${pid}`),
+  });
+}
+
+async function buildLocked() {
+  const t0 = Date.now();
 
   const t1 = Date.now();
   const { raw, optimised } = await buildWasm();
   const wasmBytes = fs.readFileSync(optimised);
   const glue = embedGlue(fs.readFileSync(path.join(PKG, 'amocrm_core.js'), 'utf8'), wasmBytes);
   checkDeclarations(glue);
+  checkGlueMatchesWasm(glue, wasmBytes);
   fs.mkdirSync(WASM_OUT_DIR, { recursive: true });
   fs.writeFileSync(GLUE_OUT, glue);
   const t2 = Date.now();

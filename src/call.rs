@@ -99,8 +99,9 @@ impl Call {
             .on_outcome(id, Outcome::Transport(TransportFailure::new(code, message)))
     }
 
-    /// Reserves a send slot in the account's shared budget; returns the wait.
-    pub fn reserve(&self, limiter: &mut RateLimiter, now_ms: f64) -> f64 {
-        limiter.reserve(&self.account_key, now_ms, self.per_second)
+    /// Asks the account's shared budget for a send now: 0 when granted,
+    /// else how long to wait before asking again.
+    pub fn acquire(&self, limiter: &mut RateLimiter, now_ms: f64) -> f64 {
+        limiter.acquire(&self.account_key, now_ms, self.per_second)
     }
 }

@@ -101,11 +101,12 @@ impl NodeCall {
         }
     }
 
-    /// Milliseconds to wait before sending the next request of this call, in
-    /// the account's budget shared by the whole process.
-    pub fn reserve(&self, now_ms: f64) -> f64 {
+    /// Asks the account's request budget, shared by the whole process, for
+    /// a send now: 0 means granted (send at once), anything else is how many
+    /// milliseconds to wait before asking again.
+    pub fn acquire(&self, now_ms: f64) -> f64 {
         match &self.call {
-            Ok(call) => LIMITER.with(|l| call.reserve(&mut l.borrow_mut(), now_ms)),
+            Ok(call) => LIMITER.with(|l| call.acquire(&mut l.borrow_mut(), now_ms)),
             Err(_) => 0.0,
         }
     }

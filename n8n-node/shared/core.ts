@@ -118,10 +118,12 @@ export class CoreCall {
 		return stepOf(guarded(() => this.handle.fail(id, code, message)));
 	}
 
-	/** Milliseconds to wait for a send slot in the account's shared budget. */
-	reserve(): number {
-		const wait = guarded(() => this.handle.reserve(Date.now()));
-		return wait.ok ? wait.value : 0;
+	/**
+	 * Asks the account's budget, shared by the process, for a send now: 0
+	 * when granted, else milliseconds to wait before asking again.
+	 */
+	acquire(): Result<number> {
+		return guarded(() => this.handle.acquire(Date.now()));
 	}
 
 	free(): void {

@@ -46,7 +46,7 @@ export async function runOperation(
 	if (!created.ok) return created.error;
 	const call = created.value;
 	const inFlight = new Map<number, Promise<Outcome>>();
-	const state = { finished: false };
+	const state: SendState = { finished: false };
 	try {
 		let step = call.start();
 		for (;;) {
@@ -58,6 +58,8 @@ export async function runOperation(
 			if (step.done) return undefined;
 			const outcome = await Promise.race(inFlight.values());
 			inFlight.delete(outcome.id);
+			// The core could not pace a request: stop rather than send unpaced.
+			if (state.failure) return state.failure;
 			step =
 				'status' in outcome
 					? call.resume(outcome.id, outcome.status, outcome.headers, outcome.body)
@@ -71,19 +73,33 @@ export async function runOperation(
 	}
 }
 
+interface SendState {
+	finished: boolean;
+	failure?: CoreError;
+}
+
 async function send(
 	ctx: ApiContext,
 	credentialType: string,
 	call: CoreCall,
 	request: CoreRequest,
-	state: { finished: boolean },
+	state: SendState,
 ): Promise<Outcome> {
 	const { id } = request;
 	if (request.delayMs > 0) await sleep(request.delayMs);
 	if (state.finished) return { id, code: 'ABORTED', message: '' };
-	const wait = call.reserve();
-	if (wait > 0) await sleep(wait);
-	if (state.finished) return { id, code: 'ABORTED', message: '' };
+	// Granted right before sending (and recorded then), so a late timer
+	// cannot put two requests closer together than the budget allows.
+	for (;;) {
+		const wait = call.acquire();
+		if (!wait.ok) {
+			state.failure ??= wait.error;
+			return { id, code: 'ABORTED', message: '' };
+		}
+		if (wait.value <= 0) break;
+		await sleep(wait.value);
+		if (state.finished) return { id, code: 'ABORTED', message: '' };
+	}
 	const options: IHttpRequestOptions = {
 		method: request.method,
 		url: request.url,

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { createN8nInstance, npmPack } from './harness/index.mjs';
+import { RunResult, createN8nInstance, newId, npmPack } from './harness/index.mjs';
 import { startEmulator } from '../emulator/server.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -214,4 +214,28 @@ export function expectOk(run) {
 /** Every string in a value, for "no secret anywhere" checks. */
 export function textOf(value) {
   return JSON.stringify(value ?? null);
+}
+
+/**
+ * Imports and runs `workflow`, reading the full run data from a file
+ * (`n8n executeBatch --snapshot`) rather than from stdout: `n8n execute`
+ * exits before a large output (10,000 leads) is flushed to its pipe. Only
+ * successful runs are written; a failed one throws with n8n's summary.
+ */
+export async function runWorkflow(n8n, workflow, { timeoutMs = 300_000 } = {}) {
+  // executeBatch selects IDs with /\d+/: make sure there is a digit.
+  const id = `${newId(15)}7`;
+  await n8n.importWorkflow({ ...workflow, id });
+  const dir = fs.mkdtempSync(path.join(n8n.root, 'snapshot-'));
+  const summary = path.join(dir, 'summary.json');
+  const r = await n8n.cli(['executeBatch', `--ids=${id}`, `--snapshot=${dir}`, `--output=${summary}`, '--concurrency=1', '--retries=0'], {
+    allowFailure: true,
+    timeoutMs,
+  });
+  const snapshot = path.join(dir, `${id}-snapshot.json`);
+  if (!fs.existsSync(snapshot)) {
+    const detail = fs.existsSync(summary) ? fs.readFileSync(summary, 'utf8') : `${r.stdout}\n${r.stderr}`.slice(-4000);
+    throw new Error(`workflow "${workflow.name}" did not succeed (exit ${r.code}):\n${detail}`);
+  }
+  return new RunResult(JSON.parse(fs.readFileSync(snapshot, 'utf8')), { ms: r.ms });
 }

@@ -9,7 +9,7 @@ export declare class NodeCall {
 	start(): string;
 	resume(id: number, meta: string, body: string, nowMs: number): string;
 	fail(id: number, code: string, message: string): string;
-	reserve(nowMs: number): number;
+	acquire(nowMs: number): number;
 	free(): void;
 }
 
