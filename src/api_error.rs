@@ -85,6 +85,11 @@ pub enum ApiError {
     ReauthFailed {
         reason: String,
     },
+    /// Getting an access token failed before the request could be sent
+    /// (the credential's first code exchange, say); `reason` is complete.
+    TokenFailed {
+        reason: String,
+    },
     PaymentRequired {
         request_id: Option<String>,
     },
@@ -185,7 +190,7 @@ impl ApiError {
             | ApiError::Unexpected { status, .. }
             | ApiError::UnreadableBody { status, .. } => *status,
             ApiError::MaybeApplied { status, .. } => return *status,
-            ApiError::Transport { .. } => return None,
+            ApiError::Transport { .. } | ApiError::TokenFailed { .. } => return None,
         })
     }
 
@@ -219,7 +224,7 @@ impl ApiError {
                 "The request may have been applied by amoCRM even though no success answer arrived, so it was not sent again (that could create duplicates). Check amoCRM for the records before running these items again."
             }
             ApiError::Transport { .. } => "No answer from amoCRM after several attempts. Check this server's network connection and the account address.",
-            ApiError::Unexpected { .. } | ApiError::UnreadableBody { .. } => return None,
+            ApiError::Unexpected { .. } | ApiError::UnreadableBody { .. } | ApiError::TokenFailed { .. } => return None,
         };
         let mut text = hint.to_string();
         if let Some(id) = self.request_id() {
@@ -302,6 +307,7 @@ impl fmt::Display for ApiError {
                     "The connection to amoCRM broke during the request that {what}; it may have been applied anyway"
                 )
             }
+            ApiError::TokenFailed { reason } => write!(f, "{}", crate::input::shorten_to(reason, 600)),
             ApiError::Transport { code } if code.is_empty() => write!(f, "Could not reach amoCRM"),
             ApiError::Transport { code } => write!(f, "Could not reach amoCRM ({code})"),
             ApiError::Unexpected { status, .. } => write!(f, "amoCRM answered with the unexpected status {status}"),

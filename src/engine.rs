@@ -58,6 +58,10 @@ pub const REQUEST_TIMEOUT_MS: u64 = 120_000;
 /// gets thousands of items.
 pub const MAX_IN_FLIGHT: usize = 8;
 
+/// The failure code the shell reports when n8n could not get the credential a
+/// token (its preAuthentication failed), so no request left.
+pub const TOKEN_FAILURE: &str = "TOKEN";
+
 /// A 2xx response (204 included), or the error it became.
 pub type Reply = Result<Response, ApiError>;
 
@@ -414,6 +418,11 @@ fn decide(attempt: &Attempt, outcome: Outcome) -> Decision {
             })),
         },
         Outcome::Response(r) => Decision::Deliver(Err(ApiError::from_response(&r))),
+        // The credential could not get a token: nothing was sent, and trying
+        // again would only repeat the failed token request.
+        Outcome::Transport(failure) if failure.code == TOKEN_FAILURE => Decision::Deliver(Err(ApiError::TokenFailed {
+            reason: failure.message,
+        })),
         Outcome::Transport(failure) => {
             let repeatable = attempt.replay == Replay::Safe || failure.request_never_sent();
             match (repeatable, retry_after(&SERVER_RETRY_BACKOFF_MS), &attempt.replay) {
@@ -681,6 +690,24 @@ mod tests {
         assert!(s.throttled);
         assert!(s.requests[0].request.reauthenticate);
         assert_eq!(s.requests[0].delay_ms, RATE_LIMIT_BACKOFF_MS[0]);
+    }
+
+    #[test]
+    fn a_failed_token_request_is_final_and_keeps_its_message() {
+        let mut d = driver(vec![(0, Replay::Safe)]);
+        let s = d.start();
+        let s = d.on_outcome(
+            s.requests[0].id,
+            Outcome::Transport(TransportFailure::new(
+                TOKEN_FAILURE,
+                "OAuth: the authorization code has expired",
+            )),
+        );
+        assert!(s.done && s.requests.is_empty());
+        assert_eq!(
+            error_of(&s.emit[0]).message,
+            "OAuth: the authorization code has expired"
+        );
     }
 
     #[test]

@@ -1,6 +1,9 @@
 // Reading what n8n's HTTP helpers return or throw, in the plain shapes the
 // core takes.
 
+/** Starts the message of every token failure the credential throws (oauth.ts). */
+export const TOKEN_FAILURE_PREFIX = 'amoCRM OAuth: ';
+
 /** Header names in lower case, values as text. */
 export function lowerCaseHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
 	const out: Record<string, string> = {};
@@ -26,6 +29,10 @@ export function bodyText(body: unknown): string {
  */
 export function failureOf(error: unknown): { code: string; message: string } {
 	const e = (error ?? {}) as { httpCode?: unknown; code?: unknown; message?: unknown; cause?: { code?: unknown } };
+	// The credential could not get a token (see TokenFailure): nothing was sent.
+	if (typeof e.message === 'string' && e.message.startsWith(TOKEN_FAILURE_PREFIX)) {
+		return { code: 'TOKEN', message: e.message };
+	}
 	const code = [e.httpCode, e.code, e.cause?.code].find((c) => typeof c === 'string' && c !== '') as string | undefined;
 	return { code: code ?? '', message: typeof e.message === 'string' ? e.message : '' };
 }

@@ -4,7 +4,7 @@
 
 import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
 import { tokenAbandon, tokenComplete, tokenPlan, type CoreError, type Result, type TokenFields, type TokenRequest } from './core';
-import { bodyText, failureOf, lowerCaseHeaders } from './http';
+import { TOKEN_FAILURE_PREFIX, bodyText, failureOf, lowerCaseHeaders } from './http';
 
 /**
  * Token requests in flight in this process, by the core's flight key (a
@@ -20,8 +20,9 @@ const TOKEN_TIMEOUT_MS = 60_000;
 export class TokenFailure extends Error {
 	constructor(readonly error: CoreError) {
 		// n8n shows the message of a failed preAuthentication; the description
-		// (what to do) goes into it so that it is not lost on the way.
-		super(error.description ? `${error.message}. ${error.description}` : error.message);
+		// (what to do) goes into it so that it is not lost on the way. The
+		// prefix lets the transport recognise it after n8n wrapped it.
+		super(`${TOKEN_FAILURE_PREFIX}${error.description ? `${error.message}. ${error.description}` : error.message}`);
 		this.name = 'TokenFailure';
 	}
 }

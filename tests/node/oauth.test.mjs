@@ -202,3 +202,20 @@ test('a revoked refresh token gives the clear error, with what to do and no secr
     return true;
   });
 });
+
+test('a failed first code exchange is one token request and one clear error, not retried as a network failure', async () => {
+  const store = storedCredential();
+  const amo = fakeAmo();
+  amo.token = async (request) => {
+    amo.tokenRequests.push(request);
+    return { status: 400, body: JSON.stringify({ hint: 'Authorization code has expired', title: 'Некорректный запрос', status: 400 }) };
+  };
+  await assert.rejects(new AmoCrmLead().execute.call(n8nContext(store, amo, params)), (e) => {
+    assert.match(e.message, /^Getting lead 1: amoCRM OAuth: The authorization code has expired/);
+    assert.match(e.message, /valid 20 minutes/);
+    assert.ok(!(e.message + JSON.stringify(e)).includes(SECRET));
+    return true;
+  });
+  assert.equal(amo.tokenRequests.length, 1);
+  assert.equal(amo.apiRequests.length, 0);
+});
