@@ -1,0 +1,77 @@
+// `npm run demo` as a newcomer uses it: start it, log in at the printed URL,
+// run the example workflows, press Ctrl-C, and nothing is left running.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { RestClient } from './harness/index.mjs';
+import { ROOT } from './support.mjs';
+
+const version = (process.env.N8N_E2E_VERSIONS || '2.40.7').split(',')[0].trim();
+
+async function waitFor(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const reachable = (url) =>
+  fetch(url).then(
+    () => true,
+    () => false,
+  );
+
+test(`npm run demo (n8n ${version}): ready, example workflows run through n8n, Ctrl-C stops everything`, async () => {
+  const readyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'amocrm-demo-')), 'ready.json');
+  const child = spawn(process.execPath, ['scripts/demo.mjs', '--no-build', '--n8n', version, '--ready-file', readyFile], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  try {
+    const t0 = Date.now();
+    const ready = await waitFor(() => fs.existsSync(readyFile) && JSON.parse(fs.readFileSync(readyFile, 'utf8')), 240_000, `the demo to be ready\n${output}`);
+    console.log(`[demo] ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    assert.match(output, new RegExp(`n8n ${version.replace(/\./g, '\\.')}: +${ready.url.replace(/\./g, '\\.')}`));
+    assert.match(output, /log in as/);
+
+    const rest = new RestClient(ready.url);
+    await rest.post('/rest/login', { emailOrLdapLoginId: ready.email, password: ready.password });
+    const results = {};
+    for (const id of ready.workflows.slice(0, 3)) {
+      const wf = await rest.get(`/rest/workflows/${id}`);
+      // What "Execute workflow" in the editor sends.
+      const run = await rest.post(`/rest/workflows/${id}/run`, { workflowData: wf, triggerToStartFrom: { name: wf.nodes[0].name } });
+      const executionId = run.executionId ?? run.data?.executionId;
+      const execution = await waitFor(async () => {
+        const ex = await rest.get(`/rest/executions/${executionId}`);
+        return ex.status && !['new', 'running'].includes(ex.status) && ex;
+      }, 60_000, `execution of ${wf.name}`);
+      results[wf.name] = execution.status;
+    }
+    assert.deepEqual(Object.values(results), ['success', 'success', 'success'], JSON.stringify(results));
+    const created = await fetch(`${ready.emulator}/_admin/stats`).then((r) => r.json());
+    assert.equal(created.leadsCreated, 3, 'the "create leads from a list" example created three leads');
+
+    child.kill('SIGINT');
+    const { code } = await exited;
+    assert.equal(code, 0, output.slice(-2000));
+    assert.match(output, /stopped\./);
+    assert.equal(await reachable(ready.url), false, 'n8n is gone');
+    assert.equal(await reachable(ready.emulator), false, 'the emulator is gone');
+    assert.equal(fs.existsSync(readyFile), false);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
