@@ -4,7 +4,7 @@
 // TypeScript nodes and credentials compiled to dist/.
 //
 //   1. wasm-pack build --release --target nodejs      -> pkg/ (glue + .wasm)
-//   2. wasm-opt -Oz (npm `binaryen`; wasm-pack cannot download its own here)
+//   2. wasm-opt -O3 (npm `binaryen`; wasm-pack cannot download its own here)
 //   3. n8n-node/shared/wasm/amocrm_core.js: wasm-bindgen's glue with its
 //      `require('fs').readFileSync(`${__dirname}/…`)` loader replaced by the
 //      .wasm as a base64 constant, compiled lazily, once per process, on first
@@ -56,7 +56,8 @@ async function buildWasm() {
   await run(process.execPath, [
     path.join(ROOT, 'node_modules', 'binaryen', 'bin', 'wasm-opt'),
     raw,
-    '-Oz',
+    // Speed, as for rustc (Cargo.toml): -Oz would halve page shaping speed.
+    '-O3',
     '--strip-debug',
     '--strip-producers',
     ...WASM_FEATURES,

@@ -74,11 +74,75 @@ pub enum Replay {
     Unsafe(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Emit {
-    Item { index: usize, json: Value },
-    Error { index: usize, error: NodeError },
+    Item {
+        index: usize,
+        json: Value,
+    },
+    /// An item already in JSON text (a lead passed through as amoCRM sent
+    /// it, or shaped without building a `Value`): spliced into the step as is.
+    /// The shell sees it as an item like any other.
+    Raw {
+        index: usize,
+        json: RawJson,
+    },
+    Error {
+        index: usize,
+        error: NodeError,
+    },
+}
+
+/// Serialising the step's plain parts with serde.
+mod erased {
+    pub trait Json {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
+        }
+    }
+}
+
+impl Emit {
+    fn size_hint(&self) -> usize {
+        match self {
+            Emit::Raw { json, .. } => json.get().len() + 40,
+            _ => 256,
+        }
+    }
+
+    /// The item's JSON as a `Value` (for tests and callers that inspect it).
+    pub fn json(&self) -> Option<Value> {
+        match self {
+            Emit::Item { json, .. } => Some(json.clone()),
+            Emit::Raw { json, .. } => serde_json::from_str(json.get()).ok(),
+            Emit::Error { .. } => None,
+        }
+    }
+}
+
+/// Text known to be one JSON value, written into a step verbatim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawJson(String);
+
+impl RawJson {
+    /// Checks that `text` is one JSON value.
+    pub fn parse(text: String) -> Result<RawJson, serde_json::Error> {
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)?;
+        Ok(RawJson(text))
+    }
+
+    /// Text that is JSON by construction: a slice serde_json already
+    /// validated, or the output of a writer in this crate.
+    pub(crate) fn trusted(text: String) -> RawJson {
+        RawJson(text)
+    }
+
+    pub fn get(&self) -> &str {
+        &self.0
+    }
 }
 
 /// What an operation asks for while handling a start or a reply.
@@ -96,6 +160,10 @@ impl Io {
 
     pub fn emit(&mut self, index: usize, json: Value) {
         self.emits.push(Emit::Item { index, json });
+    }
+
+    pub fn emit_raw(&mut self, index: usize, json: RawJson) {
+        self.emits.push(Emit::Raw { index, json });
     }
 
     pub fn fail(&mut self, index: usize, error: NodeError) {
@@ -141,21 +209,69 @@ impl Serialize for Outgoing {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub requests: Vec<Outgoing>,
     pub emit: Vec<Emit>,
     pub done: bool,
     /// A 429 arrived: the shell's rate limiter should slow down for the account.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub throttled: bool,
     /// The whole call failed before any item could be processed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fatal: Option<NodeError>,
 }
 
 impl Step {
+    /// The step as JSON for the shell: `{"requests", "emit", "done",
+    /// "throttled"?, "fatal"?}`. Written by hand so that items already in JSON
+    /// text are spliced in without being parsed and printed again.
+    pub fn to_json(&self) -> String {
+        let text = |v: &dyn erased::Json| v.json();
+        fn head(out: &mut String, kind: &str, index: usize, field: &str) {
+            out.push_str("{\"type\":\"");
+            out.push_str(kind);
+            out.push_str("\",\"index\":");
+            out.push_str(&index.to_string());
+            out.push_str(",\"");
+            out.push_str(field);
+            out.push_str("\":");
+        }
+        let mut out = String::with_capacity(self.emit.iter().map(Emit::size_hint).sum::<usize>() + 256);
+        out.push_str("{\"requests\":");
+        out.push_str(&text(&self.requests));
+        out.push_str(",\"emit\":[");
+        for (i, emit) in self.emit.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match emit {
+                Emit::Item { index, json } => {
+                    head(&mut out, "item", *index, "json");
+                    out.push_str(&text(json));
+                }
+                Emit::Raw { index, json } => {
+                    head(&mut out, "item", *index, "json");
+                    out.push_str(json.get());
+                }
+                Emit::Error { index, error } => {
+                    head(&mut out, "error", *index, "error");
+                    out.push_str(&text(error));
+                }
+            }
+            out.push('}');
+        }
+        out.push_str("],\"done\":");
+        out.push_str(if self.done { "true" } else { "false" });
+        if self.throttled {
+            out.push_str(",\"throttled\":true");
+        }
+        if let Some(fatal) = &self.fatal {
+            out.push_str(",\"fatal\":");
+            out.push_str(&text(fatal));
+        }
+        out.push('}');
+        out
+    }
+
     pub fn fatal(error: NodeError) -> Step {
         Step {
             requests: Vec::new(),
@@ -708,6 +824,40 @@ mod tests {
             error_of(&s.emit[0]).message,
             "OAuth: the authorization code has expired"
         );
+    }
+
+    #[test]
+    fn steps_are_json_with_raw_items_spliced_in() {
+        let step = Step {
+            requests: vec![],
+            emit: vec![
+                Emit::Raw {
+                    index: 0,
+                    json: RawJson::trusted(r#"{"id":1,"name":"Сделка"}"#.into()),
+                },
+                Emit::Item {
+                    index: 1,
+                    json: json!({"x": "a\"b"}),
+                },
+                Emit::Error {
+                    index: 2,
+                    error: NodeError::internal("bad"),
+                },
+            ],
+            done: true,
+            throttled: true,
+            fatal: None,
+        };
+        let parsed: Value = serde_json::from_str(&step.to_json()).unwrap();
+        assert_eq!(
+            parsed,
+            json!({"requests": [], "done": true, "throttled": true, "emit": [
+                {"type": "item", "index": 0, "json": {"id": 1, "name": "Сделка"}},
+                {"type": "item", "index": 1, "json": {"x": "a\"b"}},
+                {"type": "error", "index": 2, "error": {"kind": "internal", "message": "bad"}}
+            ]})
+        );
+        assert!(RawJson::parse("{not json".into()).is_err());
     }
 
     #[test]

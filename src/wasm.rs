@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
@@ -27,10 +27,6 @@ thread_local! {
     static LIMITER: RefCell<RateLimiter> = RefCell::new(RateLimiter::default());
     /// Rotation memory and pending grants of OAuth credentials, per process.
     static BROKER: RefCell<TokenBroker> = RefCell::new(TokenBroker::default());
-}
-
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|e| json!({"fatal": NodeError::internal(e.to_string())}).to_string())
 }
 
 fn error_json(error: NodeError) -> String {
@@ -64,8 +60,8 @@ impl NodeCall {
     /// The first step, or a step with `fatal` when the input was refused.
     pub fn start(&mut self) -> String {
         match &mut self.call {
-            Ok(call) => to_json(&call.start()),
-            Err(e) => to_json(&crate::engine::Step::fatal(e.clone())),
+            Ok(call) => call.start().to_json(),
+            Err(e) => crate::engine::Step::fatal(e.clone()).to_json(),
         }
     }
 
@@ -79,9 +75,8 @@ impl NodeCall {
         let meta: ResponseMeta = match serde_json::from_str(meta) {
             Ok(m) => m,
             Err(e) => {
-                return to_json(&crate::engine::Step::fatal(NodeError::internal(format!(
-                    "unreadable response meta: {e}"
-                ))))
+                return crate::engine::Step::fatal(NodeError::internal(format!("unreadable response meta: {e}")))
+                    .to_json()
             }
         };
         let response = Response {
@@ -89,14 +84,14 @@ impl NodeCall {
             headers: meta.headers,
             body: body.to_string(),
         };
-        LIMITER.with(|l| to_json(&call.on_response(id, response, &mut l.borrow_mut(), now_ms)))
+        LIMITER.with(|l| call.on_response(id, response, &mut l.borrow_mut(), now_ms).to_json())
     }
 
     /// Request `id` got no response; `code` is Node's error code (or, for
     /// the re-authentication probe, the HTTP status n8n reported).
     pub fn fail(&mut self, id: u32, code: &str, message: &str) -> String {
         match &mut self.call {
-            Ok(call) => to_json(&call.on_transport_failure(id, code, message)),
+            Ok(call) => call.on_transport_failure(id, code, message).to_json(),
             Err(_) => self.start(),
         }
     }

@@ -238,37 +238,6 @@ fn enum_of(field: &FieldDef, value: &Value) -> Result<u64, String> {
         })
 }
 
-/// The read shape `custom_fields_values` flattened to `{field name: value}`:
-/// one value as itself, several (multiselect, multitext) as a list.
-pub fn simplify_values(values: &Value) -> Value {
-    let mut out = Map::new();
-    for field in values.as_array().into_iter().flatten() {
-        let name = field["field_name"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| field["field_id"].to_string());
-        let vals: Vec<Value> = field["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|v| v.get("value").cloned().unwrap_or(Value::Null))
-            .collect();
-        let multi = matches!(field["field_type"].as_str(), Some("multiselect" | "multitext")) || vals.len() > 1;
-        let value = if multi {
-            Value::Array(vals)
-        } else {
-            vals.into_iter().next().unwrap_or(Value::Null)
-        };
-        let key = if out.contains_key(&name) {
-            format!("{name} ({})", field["field_id"])
-        } else {
-            name
-        };
-        out.insert(key, value);
-    }
-    Value::Object(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,18 +307,5 @@ mod tests {
         assert!(write(json!({"99": "x"}))
             .unwrap_err()
             .contains("no lead custom field \"99\""));
-    }
-
-    #[test]
-    fn simplify_flattens_to_names() {
-        let read = json!([
-            {"field_id": 1, "field_name": "Source", "field_type": "select", "values": [{"value": "Web", "enum_id": 11}]},
-            {"field_id": 2, "field_name": "Tags2", "field_type": "multiselect", "values": [{"value": "A"}, {"value": "B"}]},
-            {"field_id": 9, "field_name": "Source", "field_type": "text", "values": [{"value": "dup"}]}
-        ]);
-        assert_eq!(
-            simplify_values(&read),
-            json!({"Source": "Web", "Tags2": ["A", "B"], "Source (9)": "dup"})
-        );
     }
 }

@@ -7,13 +7,14 @@
 use serde_json::Value;
 
 use crate::account::AccountAddress;
-use crate::api_error::parse_json;
-use crate::engine::{Io, Operation, Replay, Reply};
+use crate::api_error::ApiError;
+use crate::engine::{Io, Operation, RawJson, Replay, Reply};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::Request;
 use crate::input::{InputError, Params};
 use crate::lead::embed::{self, parse_embeds};
 use crate::lead::reference::{parse_lead_ref, LeadId};
+use crate::lead::simplify::simplify_lead;
 use crate::lead::LEADS_PATH;
 use crate::query::Query;
 
@@ -98,11 +99,18 @@ impl Operation for GetLeads {
                 NodeError::new(ErrorKind::Api, format!("Lead {id} not found"))
                     .with_description("amoCRM has no lead with this ID in the account (it answered 204 No Content). Check the ID, or whether the lead was deleted."),
             ),
-            Ok(r) => match parse_json(&r) {
-                Ok(lead) if self.simplify.get(index) == Some(&true) => io.emit(index, crate::lead::simplify::simplify_lead(&lead)),
-                Ok(lead) => io.emit(index, lead),
-                Err(e) => io.fail(index, NodeError::api(&format!("Getting lead {id}"), &e)),
-            },
+            // The lead as amoCRM sent it (checked to be JSON, not rebuilt), or simplified.
+            Ok(r) => {
+                let simplify = self.simplify.get(index) == Some(&true);
+                let shaped = RawJson::parse(r.body).and_then(|lead| if simplify { simplify_lead(lead.get()) } else { Ok(lead) });
+                match shaped {
+                    Ok(lead) => io.emit_raw(index, lead),
+                    Err(e) => io.fail(
+                        index,
+                        NodeError::api(&format!("Getting lead {id}"), &ApiError::UnreadableBody { status: 200, reason: format!("not JSON ({e})") }),
+                    ),
+                }
+            }
             Err(e) => io.fail(index, NodeError::api(&format!("Getting lead {id}"), &e)),
         }
     }

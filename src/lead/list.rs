@@ -10,16 +10,18 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::account::AccountAddress;
-use crate::api_error::parse_json;
-use crate::engine::{Io, Operation, Replay, Reply};
+use crate::api_error::ApiError;
+use crate::engine::{Io, Operation, RawJson, Replay, Reply};
 use crate::error::NodeError;
 use crate::http::Request;
 use crate::input::{InputError, Params};
 use crate::lead::filter::list_query;
-use crate::lead::simplify::simplify_lead;
+use crate::lead::simplify::{simplify_entries, LeadEntries};
 use crate::lead::LEADS_PATH;
 
 /// amoCRM's largest page.
@@ -51,7 +53,8 @@ struct ItemList {
     in_flight: u32,
     /// The last page that exists, once known.
     last_page: Option<u32>,
-    pages: BTreeMap<u32, Vec<Value>>,
+    /// Pages that arrived ahead of their turn, already shaped.
+    pages: BTreeMap<u32, Vec<Result<RawJson, String>>>,
     /// A full page came back: the list is long, widen the window.
     long: bool,
     done: bool,
@@ -155,7 +158,13 @@ impl ListLeads {
                 if list.limit.is_some_and(|l| list.emitted >= l) {
                     break;
                 }
-                io.emit(index, if list.simplify { simplify_lead(&lead) } else { lead });
+                match lead {
+                    Ok(item) => io.emit_raw(index, item),
+                    Err(reason) => io.fail(
+                        index,
+                        NodeError::api("Reading a lead", &ApiError::UnreadableBody { status: 200, reason }),
+                    ),
+                }
                 list.emitted += 1;
             }
             list.next_to_emit += 1;
@@ -164,6 +173,65 @@ impl ListLeads {
         if past_end || list.limit.is_some_and(|l| list.emitted >= l) {
             list.done = true;
         }
+    }
+}
+
+/// A page of a list: the entries under `_embedded.leads` (or `.notes`), and
+/// whether it links to a next page.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct Page<T> {
+    #[serde(default = "Option::default")]
+    _embedded: Option<Embedded<T>>,
+    #[serde(default)]
+    _links: Option<Links>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct Embedded<T> {
+    #[serde(default = "Option::default", alias = "notes")]
+    leads: Option<Vec<T>>,
+}
+
+#[derive(Deserialize)]
+struct Links {
+    #[serde(default)]
+    next: Option<serde::de::IgnoredAny>,
+}
+
+/// The page's entries, each kept as its JSON text (no tree is built for
+/// them) or simplified straight from the text, in one pass over the body;
+/// and whether the page links to a next one.
+fn read_page(body: &str, key: &str, simplify: bool) -> Result<(Vec<Result<RawJson, String>>, bool), ApiError> {
+    let unreadable = |e: serde_json::Error| ApiError::UnreadableBody {
+        status: 200,
+        reason: format!("not a page of {key} ({e})"),
+    };
+    let has_next = |links: &Option<Links>| links.as_ref().is_some_and(|l| l.next.is_some());
+    if simplify {
+        let page: Page<LeadEntries> = serde_json::from_str(body).map_err(unreadable)?;
+        let next = has_next(&page._links);
+        let leads = page._embedded.and_then(|e| e.leads).unwrap_or_default();
+        Ok((
+            leads
+                .into_iter()
+                .map(|lead| simplify_entries(lead).map_err(|e| e.to_string()))
+                .collect(),
+            next,
+        ))
+    } else {
+        let page: Page<&RawValue> = serde_json::from_str(body).map_err(unreadable)?;
+        let next = has_next(&page._links);
+        let leads = page._embedded.and_then(|e| e.leads).unwrap_or_default();
+        // Validated by the parse; copied through as text.
+        Ok((
+            leads
+                .into_iter()
+                .map(|raw| Ok(RawJson::trusted(raw.get().to_string())))
+                .collect(),
+            next,
+        ))
     }
 }
 
@@ -196,10 +264,8 @@ impl Operation for ListLeads {
         }
         let leads = match reply {
             Ok(r) if r.status == 204 => Some(Vec::new()),
-            Ok(r) => match parse_json(&r) {
-                Ok(body) => {
-                    let leads: Vec<Value> = body["_embedded"][list.key].as_array().cloned().unwrap_or_default();
-                    let has_next = body["_links"]["next"]["href"].is_string();
+            Ok(r) => match read_page(&r.body, list.key, list.simplify) {
+                Ok((leads, has_next)) => {
                     if leads.len() < list.page_size || !has_next {
                         list.last_page = Some(list.last_page.map_or(page, |l| l.min(page)));
                     } else {
@@ -271,8 +337,8 @@ mod tests {
         loop {
             for e in &step.emit {
                 match e {
-                    Emit::Item { json, .. } => ids.push(json["id"].as_u64().unwrap()),
                     Emit::Error { error, .. } => panic!("{}", error.message),
+                    item => ids.push(item.json().unwrap()["id"].as_u64().unwrap()),
                 }
             }
             queue.extend(step.requests.iter().cloned());
@@ -343,6 +409,29 @@ mod tests {
     }
 
     #[test]
+    fn notes_pages_are_read_from_their_own_key() {
+        let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
+        let mut d = Driver::new(Box::new(ListLeads::of(
+            Listing::Notes,
+            account,
+            vec![json!({"leadId": 9, "returnAll": true})],
+        )));
+        let s = d.start();
+        assert_eq!(
+            s.requests[0].request.url,
+            "https://shop.amocrm.ru/api/v4/leads/9/notes?limit=250&page=1"
+        );
+        let body = json!({"_links": {}, "_embedded": {"notes": [{"id": 1, "params": {"text": "hi"}}]}});
+        let s = d.on_outcome(
+            s.requests[0].id,
+            Outcome::Response(Response::new(200, body.to_string())),
+        );
+        assert_eq!(s.emit.len(), 1);
+        assert_eq!(s.emit[0].json().unwrap(), json!({"id": 1, "params": {"text": "hi"}}));
+        assert!(s.done);
+    }
+
+    #[test]
     fn simplify_applies_to_every_lead() {
         let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
         let mut d = Driver::new(Box::new(ListLeads::new(
@@ -355,12 +444,10 @@ mod tests {
             s.requests[0].id,
             Outcome::Response(Response::new(200, body.to_string())),
         );
+        assert_eq!(s.emit.len(), 1);
         assert_eq!(
-            s.emit,
-            vec![Emit::Item {
-                index: 0,
-                json: json!({"id": 1, "custom_fields": {}, "tags": ["a"], "companies": []})
-            }]
+            s.emit[0].json().unwrap(),
+            json!({"id": 1, "custom_fields": {}, "tags": ["a"], "companies": []})
         );
     }
 }

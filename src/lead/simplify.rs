@@ -1,75 +1,255 @@
 //! The "Simplify" output: a lead as a flat record a workflow can use without
 //! digging through HAL: custom fields by name, tags as names, linked
 //! contacts and companies as IDs, and no `_links`.
+//!
+//! It works on the JSON text: the lead's own fields are copied through in
+//! amoCRM's order without being parsed into values, and only the parts that
+//! change are read. A 250-lead page is shaped without building a tree of
+//! hundreds of thousands of nodes.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
 
-use crate::lead::fields::simplify_values;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
-pub fn simplify_lead(lead: &Value) -> Value {
-    let Some(obj) = lead.as_object() else {
-        return lead.clone();
-    };
-    let mut out = Map::new();
-    for (key, value) in obj {
-        match key.as_str() {
-            "_links" | "_embedded" | "custom_fields_values" => {}
+use crate::engine::RawJson;
+
+/// A lead object's entries in document order, values left as text.
+pub struct LeadEntries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for LeadEntries<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LeadEntries<'a>, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = LeadEntries<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<LeadEntries<'a>, M::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(24));
+                while let Some(entry) = map.next_entry::<Cow<'a, str>, &'a RawValue>()? {
+                    entries.push(entry);
+                }
+                Ok(LeadEntries(entries))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+struct FieldIn<'a> {
+    #[serde(default, borrow)]
+    field_id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    field_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    field_type: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    values: Option<Vec<ValueIn<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct ValueIn<'a> {
+    #[serde(default, borrow)]
+    value: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct EmbeddedIn<'a> {
+    #[serde(default, borrow)]
+    tags: Option<Vec<PartIn<'a>>>,
+    #[serde(default, borrow)]
+    contacts: Option<Vec<PartIn<'a>>>,
+    #[serde(default, borrow)]
+    companies: Option<Vec<PartIn<'a>>>,
+    #[serde(default, borrow)]
+    loss_reason: Option<Vec<PartIn<'a>>>,
+    #[serde(default, borrow)]
+    catalog_elements: Option<Vec<PartIn<'a>>>,
+}
+
+/// The pieces of an embedded entity the simplified record keeps.
+#[derive(Deserialize)]
+struct PartIn<'a> {
+    #[serde(default, borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    is_main: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    metadata: Option<MetaIn<'a>>,
+}
+
+#[derive(Deserialize)]
+struct MetaIn<'a> {
+    #[serde(default, borrow)]
+    catalog_id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    quantity: Option<&'a RawValue>,
+}
+
+const NULL: &str = "null";
+
+fn text(raw: Option<&RawValue>) -> &str {
+    raw.map_or(NULL, RawValue::get)
+}
+
+fn key(out: &mut String, name: &str) {
+    // Keys from amoCRM are plain; field names are users' text and may need escaping.
+    if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(name);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(name).unwrap_or_else(|_| "\"\"".into()));
+    }
+    out.push(':');
+}
+
+fn list<'a, T>(out: &mut String, items: &'a [T], pick: impl Fn(&'a T) -> Option<&'a RawValue>) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(text(pick(item)));
+    }
+    out.push(']');
+}
+
+/// `{field name: value}`: one value as itself, several (multiselect,
+/// multitext) as a list; a name used twice gets the field ID appended.
+fn custom_fields(out: &mut String, fields: &[FieldIn]) {
+    out.push('{');
+    let mut used: Vec<Cow<str>> = Vec::with_capacity(fields.len());
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let id = text(field.field_id);
+        let mut name: Cow<str> = match &field.field_name {
+            Some(n) => Cow::Borrowed(n.as_ref()),
+            None => Cow::Borrowed(id),
+        };
+        if used.contains(&name) {
+            name = Cow::Owned(format!("{name} ({id})"));
+        }
+        key(out, &name);
+        used.push(name);
+        let values = field.values.as_deref().unwrap_or_default();
+        let multi = matches!(field.field_type.as_deref(), Some("multiselect" | "multitext")) || values.len() > 1;
+        if multi {
+            list(out, values, |v| v.value);
+        } else {
+            out.push_str(text(values.first().and_then(|v| v.value)));
+        }
+    }
+    out.push('}');
+}
+
+/// The simplified record of one lead (amoCRM's JSON text in, JSON text out).
+pub fn simplify_lead(lead: &str) -> Result<RawJson, serde_json::Error> {
+    match serde_json::from_str::<LeadEntries>(lead) {
+        Ok(entries) => simplify_entries(entries),
+        // Not an object: nothing to flatten.
+        Err(_) => RawJson::parse(lead.to_string()),
+    }
+}
+
+/// The simplified record of a lead already read into its entries.
+pub fn simplify_entries(LeadEntries(entries): LeadEntries) -> Result<RawJson, serde_json::Error> {
+    let mut out = String::with_capacity(entries.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum::<usize>() + 64);
+    out.push('{');
+    let mut fields: Vec<FieldIn> = Vec::new();
+    let mut embedded = EmbeddedIn::default();
+    let mut first = true;
+    for (name, value) in &entries {
+        match name.as_ref() {
+            "_links" => {}
+            "custom_fields_values" => {
+                fields = serde_json::from_str::<Option<Vec<FieldIn>>>(value.get())?.unwrap_or_default()
+            }
+            "_embedded" => embedded = serde_json::from_str::<Option<EmbeddedIn>>(value.get())?.unwrap_or_default(),
             _ => {
-                out.insert(key.clone(), value.clone());
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                key(&mut out, name);
+                out.push_str(value.get());
             }
         }
     }
-    out.insert("custom_fields".into(), simplify_values(&lead["custom_fields_values"]));
-    let embedded = &lead["_embedded"];
-    let names = |key: &str, field: &str| -> Vec<Value> {
-        embedded[key]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.get(field).cloned())
-            .collect()
-    };
-    out.insert("tags".into(), Value::Array(names("tags", "name")));
-    if embedded.get("contacts").is_some() {
-        out.insert("contacts".into(), Value::Array(names("contacts", "id")));
-        let main = embedded["contacts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["is_main"] == true)
-            .and_then(|c| c.get("id").cloned());
-        out.insert("main_contact_id".into(), main.unwrap_or(Value::Null));
+    if !first {
+        out.push(',');
     }
-    out.insert("companies".into(), Value::Array(names("companies", "id")));
-    if let Some(reason) = embedded["loss_reason"].as_array().and_then(|r| r.first()) {
-        out.insert("loss_reason".into(), reason.get("name").cloned().unwrap_or(Value::Null));
+    key(&mut out, "custom_fields");
+    custom_fields(&mut out, &fields);
+    out.push(',');
+    key(&mut out, "tags");
+    list(&mut out, embedded.tags.as_deref().unwrap_or_default(), |t| t.name);
+    if let Some(contacts) = &embedded.contacts {
+        out.push(',');
+        key(&mut out, "contacts");
+        list(&mut out, contacts, |c| c.id);
+        out.push(',');
+        key(&mut out, "main_contact_id");
+        let main = contacts.iter().find(|c| c.is_main.is_some_and(|m| m.get() == "true"));
+        out.push_str(text(main.and_then(|c| c.id)));
     }
-    if let Some(elements) = embedded["catalog_elements"].as_array() {
-        let items: Vec<Value> = elements
-            .iter()
-            .map(|e| {
-                let mut m = Map::new();
-                m.insert("id".into(), e["id"].clone());
-                m.insert("catalog_id".into(), e["metadata"]["catalog_id"].clone());
-                m.insert("quantity".into(), e["metadata"]["quantity"].clone());
-                Value::Object(m)
-            })
-            .collect();
-        out.insert("catalog_elements".into(), Value::Array(items));
+    out.push(',');
+    key(&mut out, "companies");
+    list(&mut out, embedded.companies.as_deref().unwrap_or_default(), |c| c.id);
+    if let Some(reason) = embedded.loss_reason.as_deref().and_then(<[PartIn]>::first) {
+        out.push(',');
+        key(&mut out, "loss_reason");
+        out.push_str(text(reason.name));
     }
-    Value::Object(out)
+    if let Some(elements) = &embedded.catalog_elements {
+        out.push(',');
+        key(&mut out, "catalog_elements");
+        out.push('[');
+        for (i, e) in elements.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let meta = e.metadata.as_ref();
+            out.push_str(&format!(
+                "{{\"id\":{},\"catalog_id\":{},\"quantity\":{}}}",
+                text(e.id),
+                text(meta.and_then(|m| m.catalog_id)),
+                text(meta.and_then(|m| m.quantity))
+            ));
+        }
+        out.push(']');
+    }
+    out.push('}');
+    // Built from validated pieces by the writers above.
+    Ok(RawJson::trusted(out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    fn simplify(lead: Value) -> Value {
+        serde_json::from_str(simplify_lead(&lead.to_string()).unwrap().get()).unwrap()
+    }
 
     #[test]
     fn flattens_a_lead_the_way_the_readme_shows() {
         let lead = json!({
             "id": 7, "name": "Deal", "price": 100, "status_id": 142, "_links": {"self": {"href": "x"}},
-            "custom_fields_values": [{"field_id": 1, "field_name": "Source", "field_type": "select", "values": [{"value": "Web", "enum_id": 3}]}],
+            "custom_fields_values": [
+                {"field_id": 1, "field_name": "Source", "field_type": "select", "values": [{"value": "Web", "enum_id": 3}]},
+                {"field_id": 2, "field_name": "Tags2", "field_type": "multiselect", "values": [{"value": "A"}, {"value": "B"}]},
+                {"field_id": 9, "field_name": "Source", "field_type": "text", "values": [{"value": "dup"}]}
+            ],
             "_embedded": {
                 "tags": [{"id": 1, "name": "vip", "color": null}],
                 "contacts": [{"id": 10, "is_main": false}, {"id": 11, "is_main": true}],
@@ -79,10 +259,10 @@ mod tests {
             }
         });
         assert_eq!(
-            simplify_lead(&lead),
+            simplify(lead),
             json!({
                 "id": 7, "name": "Deal", "price": 100, "status_id": 142,
-                "custom_fields": {"Source": "Web"}, "tags": ["vip"],
+                "custom_fields": {"Source": "Web", "Tags2": ["A", "B"], "Source (9)": "dup"}, "tags": ["vip"],
                 "contacts": [10, 11], "main_contact_id": 11, "companies": [20],
                 "loss_reason": "Too expensive", "catalog_elements": [{"id": 5, "catalog_id": 9, "quantity": 2}]
             })
@@ -90,8 +270,37 @@ mod tests {
     }
 
     #[test]
+    fn keeps_amocrm_field_order() {
+        let raw = r#"{"name":"b","id":1,"price":2}"#;
+        assert_eq!(
+            simplify_lead(raw).unwrap().get(),
+            r#"{"name":"b","id":1,"price":2,"custom_fields":{},"tags":[],"companies":[]}"#
+        );
+    }
+
+    #[test]
     fn leads_without_embeds_still_have_the_list_fields() {
-        let s = simplify_lead(&json!({"id": 1, "custom_fields_values": null}));
-        assert_eq!(s, json!({"id": 1, "custom_fields": {}, "tags": [], "companies": []}));
+        assert_eq!(
+            simplify(json!({"id": 1, "custom_fields_values": null})),
+            json!({"id": 1, "custom_fields": {}, "tags": [], "companies": []})
+        );
+        assert_eq!(
+            simplify(json!({})),
+            json!({"custom_fields": {}, "tags": [], "companies": []})
+        );
+    }
+
+    #[test]
+    fn output_is_valid_json_whatever_the_names() {
+        let lead = json!({"a\u{1}": 1, "custom_fields_values": [{"field_id": 1, "field_name": "\\", "values": []}]});
+        let out = simplify_lead(&lead.to_string()).unwrap();
+        assert!(serde_json::from_str::<Value>(out.get()).is_ok(), "{}", out.get());
+    }
+
+    #[test]
+    fn field_names_are_escaped() {
+        let lead =
+            json!({"custom_fields_values": [{"field_id": 1, "field_name": "a \"b\"\n", "values": [{"value": 1}]}]});
+        assert_eq!(simplify(lead)["custom_fields"], json!({"a \"b\"\n": 1}));
     }
 }
