@@ -34,8 +34,11 @@ export function simplifyLead(lead) {
   return out;
 }
 
-/** Parses a page body and returns the simplified leads. */
+/**
+ * The simplified leads of a page body as received: bytes (what the HTTP
+ * client hands over before anyone decodes them) or text.
+ */
 export function shapePage(body) {
-  const page = JSON.parse(body);
+  const page = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
   return (page._embedded?.leads ?? []).map(simplifyLead);
 }

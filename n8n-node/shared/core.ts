@@ -109,9 +109,16 @@ export class CoreCall {
 		return stepOf(guarded(() => this.handle.start()));
 	}
 
-	resume(id: number, status: number, headers: Record<string, string>, body: string): Step {
+	/** The response to request `id`; the body as received (bytes) or as text. */
+	resume(id: number, status: number, headers: Record<string, string>, body: Uint8Array | string): Step {
 		const meta = JSON.stringify({ status, headers });
-		return stepOf(guarded(() => this.handle.resume(id, meta, body, Date.now())));
+		return stepOf(
+			guarded(() =>
+				typeof body === 'string'
+					? this.handle.resume(id, meta, body, Date.now())
+					: this.handle.resumeBytes(id, meta, body, Date.now()),
+			),
+		);
 	}
 
 	fail(id: number, code: string, message: string): Step {

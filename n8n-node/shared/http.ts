@@ -1,6 +1,8 @@
 // Reading what n8n's HTTP helpers return or throw, in the plain shapes the
 // core takes.
 
+const utf8 = new TextDecoder();
+
 /** Starts the message of every token failure the credential throws (oauth.ts). */
 export const TOKEN_FAILURE_PREFIX = 'amoCRM OAuth: ';
 
@@ -15,8 +17,17 @@ export function lowerCaseHeaders(headers: Record<string, unknown> | undefined): 
 	return out;
 }
 
+/**
+ * The body as n8n handed it over: the bytes (what `encoding: 'arraybuffer'`
+ * gives), or text for anything else.
+ */
+export function bodyBytesOrText(body: unknown): Uint8Array | string {
+	return body instanceof Uint8Array ? body : bodyText(body);
+}
+
 export function bodyText(body: unknown): string {
 	if (typeof body === 'string') return body;
+	if (body instanceof Uint8Array) return utf8.decode(body);
 	if (body === undefined || body === null) return '';
 	return JSON.stringify(body);
 }

@@ -14,14 +14,14 @@ import type {
 } from 'n8n-workflow';
 import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit } from './core';
 import { addressFields, authMode, requestsPerSecond } from './credentials';
-import { bodyText, failureOf, lowerCaseHeaders } from './http';
+import { bodyBytesOrText, failureOf, lowerCaseHeaders } from './http';
 
 export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
 export type Operation = Pick<CallInput, 'resource' | 'operation' | 'items'>;
 
 type Outcome =
-	| { id: number; status: number; headers: Record<string, string>; body: string }
+	| { id: number; status: number; headers: Record<string, string>; body: Uint8Array | string }
 	| { id: number; code: string; message: string };
 
 /**
@@ -109,8 +109,10 @@ async function send(
 		// probe, which must fail through n8n's 401 handling to renew the token.
 		ignoreHttpStatusErrors: !request.reauthenticate,
 		returnFullResponse: true,
-		// The raw text: axios would otherwise parse JSON and lose big integers.
-		encoding: 'text',
+		// The bytes as received: axios would otherwise parse JSON (losing big
+		// integers), and the core reads UTF-8 bytes faster than JavaScript
+		// decodes them into a string.
+		encoding: 'arraybuffer',
 		json: false,
 		timeout: request.timeoutMs,
 		// A redirect could carry the token to another host.
@@ -123,7 +125,12 @@ async function send(
 			credentialType,
 			options,
 		)) as { statusCode: number; headers: Record<string, unknown>; body: unknown };
-		return { id, status: response.statusCode, headers: lowerCaseHeaders(response.headers), body: bodyText(response.body) };
+		return {
+			id,
+			status: response.statusCode,
+			headers: lowerCaseHeaders(response.headers),
+			body: bodyBytesOrText(response.body),
+		};
 	} catch (error) {
 		return { id, ...failureOf(error) };
 	}

@@ -46,7 +46,9 @@ export function fakeContext({ params, items = [{ json: {} }], credentials = long
         if (!options.ignoreHttpStatusErrors && (response.status < 200 || response.status > 299)) {
           throw Object.assign(new Error(`Request failed with status code ${response.status}`), { httpCode: String(response.status) });
         }
-        return { statusCode: response.status, headers: response.headers ?? {}, body: response.body ?? '' };
+        // As n8n returns it: bytes when asked for an array buffer.
+        const body = options.encoding === 'arraybuffer' ? Buffer.from(response.body ?? '') : response.body ?? '';
+        return { statusCode: response.status, headers: response.headers ?? {}, body };
       },
     },
   };

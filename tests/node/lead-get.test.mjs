@@ -23,7 +23,7 @@ test('Get sends one authenticated GET per item with the chosen embeds, and retur
   assert.equal(r.url, 'http://127.0.0.1:9/api/v4/leads/12345?with=contacts,loss_reason');
   assert.equal(r.headers.Authorization, 'Bearer LLT-secret-token');
   assert.equal(r.body, undefined);
-  assert.equal(r.encoding, 'text');
+  assert.equal(r.encoding, 'arraybuffer');
   assert.equal(r.disableFollowRedirect, true);
   assert.deepEqual(out, [{ json: lead, pairedItem: { item: 0 } }]);
 });

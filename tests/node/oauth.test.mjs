@@ -96,7 +96,7 @@ function n8nContext(store, amo, params) {
         const send = async () => {
           const r = await amo.api(await credentialType.authenticate(creds, { ...options }));
           if (!options.ignoreHttpStatusErrors && r.status === 401) throw Object.assign(new Error('401'), { httpCode: '401' });
-          return { statusCode: r.status, headers: r.headers, body: r.body };
+          return { statusCode: r.status, headers: r.headers, body: options.encoding === 'arraybuffer' ? Buffer.from(r.body) : r.body };
         };
         await preAuth(creds, false);
         try {

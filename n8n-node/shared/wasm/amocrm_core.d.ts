@@ -8,6 +8,7 @@ export declare class NodeCall {
 	constructor(input: string);
 	start(): string;
 	resume(id: number, meta: string, body: string, nowMs: number): string;
+	resumeBytes(id: number, meta: string, body: Uint8Array, nowMs: number): string;
 	fail(id: number, code: string, message: string): string;
 	acquire(nowMs: number): number;
 	free(): void;

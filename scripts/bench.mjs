@@ -1,0 +1,256 @@
+#!/usr/bin/env node
+// `npm run bench`: how fast and how big, measured, with the targets next to
+// the figures. Prints a table and writes bench/results/latest.json.
+//
+// Core (in this process):
+//   - shaping a 250-lead page (custom fields, contacts, Simplify on) in the
+//     WebAssembly core vs bench/js-baseline.mjs doing the same in JavaScript
+//   - .wasm size raw and as shipped; compile + instantiate time (fresh process)
+// End to end (real n8n against the emulator, one run):
+//   - this node vs the HTTP Request node, one request per item with a token
+//     supplied by hand (the README's "before"), for creating 1,000 leads and
+//     reading 10,000, with the emulator's 7 requests/second limit on and off
+//   - this node for 1,000 / 10,000 / 50,000 leads, limit on, against the
+//     physical bound of 7 requests/second × 250 leads per request
+//
+// Usage: npm run bench [-- --n8n 2.8.4] [--quick]   (--quick: core only)
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { ROOT } from './lib/proc.mjs';
+
+const argv = process.argv.slice(2);
+const version = argv.includes('--n8n') ? argv[argv.indexOf('--n8n') + 1] : '2.40.7';
+const quick = argv.includes('--quick');
+const require = createRequire(import.meta.url);
+const results = { date: new Date().toISOString(), n8n: version, core: {}, e2e: [], growth: [], targets: {} };
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Bound of amoCRM's limit: 7 requests a second, 250 leads each. */
+const RATE = 7;
+const PER_REQUEST = 250;
+const boundMs = (leads) => (Math.ceil(leads / PER_REQUEST) / RATE) * 1000;
+
+async function corePhase() {
+  const { build } = await import('./build.mjs');
+  const sizes = await build();
+  const core = require(path.join(ROOT, 'dist/shared/core.js'));
+  const { shapePage } = await import(path.join(ROOT, 'bench/js-baseline.mjs'));
+  const { startEmulator } = await import(path.join(ROOT, 'tests/emulator/server.mjs'));
+  const emu = await startEmulator({ quiet: true, rateLimit: 0, seed: { leads: 1000, contactsPerLead: 1 } });
+  const { token } = await (await fetch(`${emu.url}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  // The page as the HTTP client receives it: bytes. The node hands them to
+  // the core as they are; the baseline decodes them and parses, as an HTTP
+  // client producing JavaScript objects must.
+  const body = Buffer.from(await (await fetch(`${emu.url}/api/v4/leads?limit=250&with=contacts`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
+  await emu.close();
+  const input = {
+    resource: 'lead',
+    operation: 'getMany',
+    account: { environment: 'local', baseUrl: 'http://127.0.0.1:9', address: '', zone: '' },
+    items: [{ limit: 250, simplify: true }],
+    auth: 'longLivedToken',
+    requestsPerSecond: 50,
+    nowMs: 0,
+  };
+  const wasmPage = () => {
+    const call = core.CoreCall.create(input).value;
+    const step = call.start();
+    const done = call.resume(step.requests[0].id, 200, { 'content-type': 'application/hal+json' }, body);
+    call.free();
+    return done.emit.map((e) => e.json);
+  };
+  const jsPage = () => shapePage(body);
+  if (JSON.stringify(wasmPage()) !== JSON.stringify(jsPage())) throw new Error('bench: the core and the baseline disagree');
+  const time = (fn) => {
+    for (let i = 0; i < 30; i++) fn();
+    const samples = [];
+    for (let r = 0; r < 15; r++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < 20; i++) fn();
+      samples.push(Number(process.hrtime.bigint() - t0) / 1e6 / 20);
+    }
+    return median(samples);
+  };
+  // Interleaved rounds, so machine load hits both alike.
+  const w = [];
+  const j = [];
+  for (let round = 0; round < 3; round++) {
+    w.push(time(wasmPage));
+    j.push(time(jsPage));
+  }
+  const instantiate = [];
+  for (let i = 0; i < 5; i++) {
+    const r = spawnSync(process.execPath, ['-e', `
+      const t0 = process.hrtime.bigint();
+      const w = require(${JSON.stringify(path.join(ROOT, 'dist/shared/wasm/amocrm_core.js'))});
+      const t1 = process.hrtime.bigint();
+      w.__instantiate();
+      const t2 = process.hrtime.bigint();
+      console.log(JSON.stringify({ load: Number(t1 - t0) / 1e6, instantiate: Number(t2 - t1) / 1e6 }));`], { encoding: 'utf8' });
+    instantiate.push(JSON.parse(r.stdout));
+  }
+  results.core = {
+    pageBytes: body.length,
+    leadsPerPage: 250,
+    wasmMsPerPage: median(w),
+    jsMsPerPage: median(j),
+    ratio: median(w) / median(j),
+    wasmRawBytes: sizes.wasmRaw,
+    wasmShippedBytes: sizes.wasmOptimised,
+    shippedJsBytes: sizes.shippedJs,
+    loadMs: median(instantiate.map((x) => x.load)),
+    instantiateMs: median(instantiate.map((x) => x.instantiate)),
+  };
+}
+
+async function e2ePhase() {
+  const support = await import(path.join(ROOT, 'tests/e2e/support.mjs'));
+  const { emulator, n8nWithPackage, leadNode, longLivedCredential, pipeline, runWorkflow } = support;
+  const amo = await emulator({ seed: 'base', rateLimit: RATE });
+  const token = await amo.longLivedToken(365 * 86400);
+  const n8n = await n8nWithPackage(version);
+  try {
+    const [cred] = await n8n.importCredentials([longLivedCredential(amo, token)]);
+    const httpNode = (name, parameters, extra = {}) => ({
+      id: `http-${name}`,
+      name,
+      type: 'n8n-nodes-base.httpRequest',
+      typeVersion: 4.2,
+      position: [600, 0],
+      parameters: {
+        sendHeaders: true,
+        headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${token}` }] },
+        ...parameters,
+      },
+      onError: 'continueRegularOutput',
+      ...extra,
+    });
+    const createList = (n) => Array.from({ length: n }, (_, i) => ({ name: `Bench lead ${i}` }));
+
+    /** Runs a workflow with the emulator's counters reset; returns the measured node's figures. */
+    async function measure(label, workflow, nodeName, { leads, count }) {
+      await amo.resetStats();
+      const run = await runWorkflow(n8n, workflow, { timeoutMs: 1_800_000 });
+      const stats = await amo.stats();
+      const task = run.task(nodeName);
+      const items = run.items(nodeName);
+      const row = {
+        label,
+        leads,
+        ms: task.executionTime,
+        requests: Object.entries(stats.calls)
+          .filter(([k]) => k.includes('/api/v4/leads'))
+          .reduce((a, [, byStatus]) => a + Object.values(byStatus).reduce((x, y) => x + y, 0), 0),
+        rateLimited: stats.rateLimited,
+        done: count(items),
+        failedItems: items.filter((i) => i.json?.error).length,
+      };
+      console.log(`[bench] ${label}: ${secs(row.ms)}, ${row.requests} requests, ${row.rateLimited} × 429, ${row.done} of ${leads} leads`);
+      return row;
+    }
+    const created = (items) => items.filter((i) => i.json?.id || i.json?._embedded?.leads).length;
+    const read = (items) =>
+      items.reduce((a, i) => a + (i.json?.id ? 1 : Array.isArray(i.json?._embedded?.leads) ? i.json._embedded.leads.length : 0), 0);
+
+    for (const limit of [RATE, 0]) {
+      await amo.admin('POST', '/config', { rateLimit: limit });
+      const tag = limit ? 'limit 7/s' : 'no limit';
+      await amo.admin('POST', '/seed', { leads: 0 });
+      results.e2e.push({
+        task: 'create 1,000', way: 'AmoCRM Lead', limit,
+        ...(await measure(`create 1,000, AmoCRM Lead, ${tag}`, pipeline('bench create', createList(1000), [leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: {} }, cred)]), 'Create', { leads: 1000, count: created })),
+      });
+      await amo.admin('POST', '/seed', { leads: 0 });
+      results.e2e.push({
+        task: 'create 1,000', way: 'HTTP Request, one per item', limit,
+        ...(await measure(`create 1,000, HTTP Request per item, ${tag}`, pipeline('bench http create', createList(1000), [
+          httpNode('HTTP Request', { method: 'POST', url: `${amo.url}/api/v4/leads`, sendBody: true, specifyBody: 'json', jsonBody: '={{ JSON.stringify([{ name: $json.name }]) }}', options: {} }),
+        ]), 'HTTP Request', { leads: 1000, count: created })),
+      });
+      await amo.admin('POST', '/seed', { leads: 10_000 });
+      results.e2e.push({
+        task: 'read 10,000', way: 'AmoCRM Lead', limit,
+        ...(await measure(`read 10,000, AmoCRM Lead, ${tag}`, support.branches('bench read', [leadNode('Get Many', { operation: 'getMany', returnAll: true, filters: {}, options: {} }, cred)]), 'Get Many', { leads: 10_000, count: read })),
+      });
+      const pages = Array.from({ length: 41 }, (_, i) => ({ page: i + 1 }));
+      results.e2e.push({
+        task: 'read 10,000', way: 'HTTP Request, one per page', limit,
+        ...(await measure(`read 10,000, HTTP Request per page, ${tag}`, pipeline('bench http read', pages, [
+          httpNode('HTTP Request', { method: 'GET', url: `={{ "${amo.url}/api/v4/leads?limit=250&page=" + $json.page }}`, options: { response: { response: { responseFormat: 'json' } } } }),
+        ]), 'HTTP Request', { leads: 10_000, count: read })),
+      });
+    }
+
+    await amo.admin('POST', '/config', { rateLimit: RATE });
+    for (const n of [1000, 10_000, 50_000]) {
+      await amo.admin('POST', '/seed', { leads: 0 });
+      const c = await measure(`growth: create ${n}`, pipeline('bench growth create', createList(n), [leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: {} }, cred)]), 'Create', { leads: n, count: created });
+      await amo.admin('POST', '/seed', { leads: n });
+      const r = await measure(`growth: read ${n}`, support.branches('bench growth read', [leadNode('Get Many', { operation: 'getMany', returnAll: true, filters: {}, options: {} }, cred)]), 'Get Many', { leads: n, count: read });
+      results.growth.push({ leads: n, createMs: c.ms, createRequests: c.requests, readMs: r.ms, readRequests: r.requests, boundMs: boundMs(n), rateLimited: c.rateLimited + r.rateLimited });
+    }
+  } finally {
+    await n8n.cleanup();
+    await amo.close();
+  }
+}
+
+function report() {
+  const c = results.core;
+  const lines = [];
+  lines.push('', 'Core: shaping one 250-lead page (custom fields, contacts, Simplify on)');
+  lines.push(`  WebAssembly core  ${c.wasmMsPerPage.toFixed(2)} ms   JavaScript baseline  ${c.jsMsPerPage.toFixed(2)} ms   ratio ${c.ratio.toFixed(2)}×   (page ${kb(c.pageBytes)} of UTF-8, from the bytes received to JavaScript objects)`);
+  lines.push(`  .wasm ${kb(c.wasmRawBytes)} from wasm-bindgen, ${kb(c.wasmShippedBytes)} shipped (${kb(c.shippedJsBytes)} as base64 JavaScript)`);
+  lines.push(`  load the module file ${c.loadMs.toFixed(1)} ms, compile + instantiate ${c.instantiateMs.toFixed(1)} ms (once per n8n process)`);
+  results.targets.wasmSize = { target: '≤ 300 KB', value: kb(c.wasmShippedBytes), met: c.wasmShippedBytes <= 300 * 1024 };
+  results.targets.shaping = { target: '≤ 1.5× JavaScript', value: `${c.ratio.toFixed(2)}×`, met: c.ratio <= 1.5 };
+  if (results.e2e.length) {
+    lines.push('', `End to end in n8n ${version} against the emulator (time of the node itself)`);
+    lines.push('  task           way                          limit      time     requests   429s   leads done');
+    for (const r of results.e2e) {
+      lines.push(`  ${r.task.padEnd(14)} ${r.way.padEnd(28)} ${(r.limit ? '7/s' : 'off').padEnd(9)} ${secs(r.ms).padStart(8)} ${String(r.requests).padStart(10)} ${String(r.rateLimited).padStart(6)} ${String(r.done).padStart(12)}`);
+    }
+    const pick = (task, way, limit) => results.e2e.find((r) => r.task === task && r.way.startsWith(way) && r.limit === limit);
+    for (const limit of [RATE, 0]) {
+      const a = pick('create 1,000', 'AmoCRM', limit);
+      const b = pick('create 1,000', 'HTTP', limit);
+      const ra = pick('read 10,000', 'AmoCRM', limit);
+      const rb = pick('read 10,000', 'HTTP', limit);
+      lines.push(`  ratio (${limit ? 'limit on' : 'limit off'}): create ${(b.ms / a.ms).toFixed(1)}× faster with ${(b.requests / a.requests).toFixed(0)}× fewer requests; read ${(rb.ms / ra.ms).toFixed(1)}× faster`);
+    }
+    const createOn = pick('create 1,000', 'AmoCRM', RATE);
+    const httpOn = pick('create 1,000', 'HTTP', RATE);
+    results.targets.fewerRequests = { target: '≥ 50× fewer requests to create', value: `${(httpOn.requests / createOn.requests).toFixed(0)}×`, met: httpOn.requests / createOn.requests >= 50 };
+  }
+  if (results.growth.length) {
+    lines.push('', `Growth, limit 7/s; bound = 7 requests/s × ${PER_REQUEST} leads = ${RATE * PER_REQUEST} leads/s`);
+    lines.push('  leads     create   of bound     read   of bound   bound');
+    for (const g of results.growth) {
+      lines.push(`  ${String(g.leads).padStart(6)} ${secs(g.createMs).padStart(9)} ${`${((g.boundMs / g.createMs) * 100).toFixed(0)}%`.padStart(10)} ${secs(g.readMs).padStart(8)} ${`${((g.boundMs / g.readMs) * 100).toFixed(0)}%`.padStart(10)} ${secs(g.boundMs).padStart(7)}`);
+    }
+    const big = results.growth.at(-1);
+    results.targets.boundCreate = { target: '≥ 90% of the bound', value: `${((big.boundMs / big.createMs) * 100).toFixed(0)}% (create ${big.leads})`, met: big.boundMs / big.createMs >= 0.9 };
+    results.targets.boundRead = { target: '≥ 90% of the bound', value: `${((big.boundMs / big.readMs) * 100).toFixed(0)}% (read ${big.leads})`, met: big.boundMs / big.readMs >= 0.9 };
+  }
+  lines.push('', 'Targets');
+  for (const [name, t] of Object.entries(results.targets)) lines.push(`  ${t.met ? 'met    ' : 'MISSED '} ${name.padEnd(14)} ${t.target.padEnd(34)} ${t.value}`);
+  console.log(lines.join('\n'));
+  const out = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'latest.json'), JSON.stringify(results, null, 2));
+  console.log(`\nFigures written to ${path.relative(ROOT, path.join(out, 'latest.json'))}`);
+}
+
+await corePhase();
+if (!quick) {
+  const { ensureN8n } = await import('./n8n/install.mjs');
+  await ensureN8n(version);
+  await e2ePhase();
+}
+report();
