@@ -47,6 +47,14 @@ test('the tarball ships built JavaScript with the core embedded, and no sources 
   assert.ok(shipped.includes('dist/shared/wasm/amocrm_core.js'));
   assert.ok(shipped.includes('dist/icons/amocrm.svg') && shipped.includes('dist/icons/amocrm.dark.svg'));
   assert.ok(shipped.some((f) => f.endsWith('.node.json')), 'codex file');
+  for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md']) assert.ok(shipped.includes(f), f);
+  const pkg = JSON.parse(fs.readFileSync(path.join(unpacked, 'package.json'), 'utf8'));
+  assert.ok(pkg.homepage && pkg.author?.name && pkg.author?.email && pkg.repository?.url, 'package metadata');
+  for (const p of pkg.n8n.nodes) {
+    const codex = path.join(unpacked, p.replace(/\.js$/, '.json'));
+    assert.ok(fs.existsSync(codex), `codex file for ${p}`);
+    assert.equal(JSON.parse(fs.readFileSync(codex, 'utf8')).node, `${pkg.name}.${path.basename(p, '.node.js').replace(/^./, (c) => c.toLowerCase())}`);
+  }
   assert.deepEqual(shipped.filter((f) => /\.(wasm|rs|mjs)$|^src\/|^n8n-node\//.test(f)), []);
   const glue = fs.readFileSync(path.join(unpacked, 'dist/shared/wasm/amocrm_core.js'), 'utf8');
   assert.match(glue, /const WASM_B64 = '[A-Za-z0-9+/=]{100000,}'/);
