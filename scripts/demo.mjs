@@ -119,6 +119,13 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
 }
 
 try {
+  const { ensureN8n, getFreePort, createN8nInstance, npmPack } = await import('../tests/e2e/harness/index.mjs');
+  const { startEmulator } = await import('../tests/emulator/server.mjs');
+  // n8n installs into the cache (about ten minutes the first time) while the
+  // package is set up and built.
+  log(`n8n ${version}: installing into the cache if missing (first time: about 10 minutes)…`);
+  const n8nReady = ensureN8n(version);
+  n8nReady.catch(() => {});
   if (!argv.includes('--no-build')) {
     const { build } = await import('./build.mjs');
     const { setup } = await import('./setup.mjs');
@@ -126,10 +133,7 @@ try {
     await setup();
     await build({ skipSetup: true });
   }
-  const { ensureN8n, getFreePort, createN8nInstance, npmPack } = await import('../tests/e2e/harness/index.mjs');
-  const { startEmulator } = await import('../tests/emulator/server.mjs');
-  log(`n8n ${version}: installing into the cache if missing (first time: about 10 minutes)…`);
-  await ensureN8n(version);
+  await n8nReady;
 
   const port = Number(flag('--port') ?? (await getFreePort()));
   const n8nUrl = `http://127.0.0.1:${port}`;
