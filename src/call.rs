@@ -33,6 +33,9 @@ pub struct CallInput {
     /// The shell's clock, for caches; the core reads no clock of its own.
     #[serde(default)]
     pub now_ms: f64,
+    /// Index of `items[0]` among the node's input items.
+    #[serde(default)]
+    pub first_item: usize,
 }
 
 /// The cheapest authenticated read amoCRM offers, used to renew an expired
@@ -74,7 +77,8 @@ impl Call {
         let driver = match input.auth.as_str() {
             "longLivedToken" => Driver::new(op),
             _ => Driver::new(op).with_reauthentication(probe),
-        };
+        }
+        .with_first_item(input.first_item);
         Ok(Call {
             driver,
             account_key,

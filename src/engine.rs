@@ -337,6 +337,9 @@ pub struct Driver {
     /// Counts successful renewals. A 401 for a request sent before the latest
     /// renewal only means it carried the old token: it is resent, not probed.
     epoch: u32,
+    /// The index of the first item handed to the operation among the node's
+    /// input items (the shell sends large inputs in chunks).
+    first_item: usize,
 }
 
 impl Driver {
@@ -350,7 +353,15 @@ impl Driver {
             probe: None,
             auth: Auth::Idle,
             epoch: 0,
+            first_item: 0,
         }
+    }
+
+    /// The operation's items start at input item `first`: emitted indexes
+    /// and the items named in messages are counted from there.
+    pub fn with_first_item(mut self, first: usize) -> Driver {
+        self.first_item = first;
+        self
     }
 
     pub fn with_max_in_flight(mut self, n: usize) -> Driver {
@@ -496,9 +507,28 @@ impl Driver {
             });
             self.in_flight.insert(id, attempt);
         }
+        let first = self.first_item;
+        let emit = io
+            .emits
+            .into_iter()
+            .map(|e| match e {
+                Emit::Item { index, json } => Emit::Item {
+                    index: first + index,
+                    json,
+                },
+                Emit::Raw { index, json } => Emit::Raw {
+                    index: first + index,
+                    json,
+                },
+                Emit::Error { index, error } => Emit::Error {
+                    index: first + index,
+                    error: error.numbered(first),
+                },
+            })
+            .collect();
         Step {
             requests,
-            emit: io.emits,
+            emit,
             done: self.in_flight.is_empty() && self.queue.is_empty(),
             throttled,
             fatal: None,
@@ -858,6 +888,34 @@ mod tests {
             ]})
         );
         assert!(RawJson::parse("{not json".into()).is_err());
+    }
+
+    #[test]
+    fn items_are_counted_from_the_first_item_of_the_call() {
+        struct Bad;
+        impl Operation for Bad {
+            fn start(&mut self, io: &mut Io) {
+                io.emit(0, json!({"ok": true}));
+                io.fail(
+                    1,
+                    NodeError::input(1, &crate::input::InputError::new("Lead", "is empty")),
+                );
+            }
+            fn on_reply(&mut self, _: u64, _: Reply, _: &mut Io) {}
+        }
+        let s = Driver::new(Box::new(Bad)).with_first_item(2000).start();
+        assert_eq!(
+            s.emit[0],
+            Emit::Item {
+                index: 2000,
+                json: json!({"ok": true})
+            }
+        );
+        let Emit::Error { index, error } = &s.emit[1] else {
+            panic!()
+        };
+        assert_eq!(*index, 2001);
+        assert_eq!(error.message, "Item 2001, field \"Lead\": is empty");
     }
 
     #[test]

@@ -32,6 +32,11 @@ pub struct NodeError {
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_code: Option<u16>,
+    /// The item the message is about and how it joins the message ("Item 3,
+    /// field …", "Item 3: amoCRM rejected …"). Numbered when the step is
+    /// written, so that a call handed items 1000 to 1999 names them as such.
+    #[serde(skip)]
+    pub item: Option<(usize, &'static str)>,
 }
 
 impl NodeError {
@@ -41,6 +46,7 @@ impl NodeError {
             message: message.into(),
             description: None,
             http_code: None,
+            item: None,
         }
     }
 
@@ -55,7 +61,21 @@ impl NodeError {
 
     /// An input error of item `index` (n8n counts items from 0).
     pub fn input(index: usize, error: &InputError) -> NodeError {
-        NodeError::new(ErrorKind::Input, format!("Item {index}, {error}"))
+        NodeError::new(ErrorKind::Input, error.to_string()).about_item(index, ", ")
+    }
+
+    /// Names item `index` at the start of the message, joined by `sep`.
+    pub fn about_item(mut self, index: usize, sep: &'static str) -> NodeError {
+        self.item = Some((index, sep));
+        self
+    }
+
+    /// The message with its item named, items counted from `first`.
+    pub fn numbered(mut self, first: usize) -> NodeError {
+        if let Some((index, sep)) = self.item.take() {
+            self.message = format!("Item {}{sep}{}", first + index, self.message);
+        }
+        self
     }
 
     /// Prefixes the message with what the failed request was doing.
@@ -70,6 +90,7 @@ impl NodeError {
             message,
             description: error.description(),
             http_code: error.http_code(),
+            item: None,
         }
     }
 }

@@ -59,6 +59,8 @@ export interface CallInput {
 	account: AddressFields;
 	/** Parameters of each input item, in input order; null for an item the shell already failed. */
 	items: Array<IDataObject | null>;
+	/** Index of `items[0]` among the node's input items (large inputs go in chunks). */
+	firstItem?: number;
 	requestsPerSecond?: number;
 	auth: AuthMode;
 	/** The shell's clock, for the core's short-lived caches. */

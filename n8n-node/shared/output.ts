@@ -30,10 +30,10 @@ export class ItemCollector {
 		this.push(index, json);
 	}
 
-	/** Every item fails with `error` (a failure of the whole call). */
-	failAll(error: CoreError): void {
+	/** Items `first` to `last` (excluded) fail with `error`, a failure of their whole call. */
+	failRange(first: number, last: number, error: CoreError): void {
 		if (!this.ctx.continueOnFail()) throw toNodeError(this.ctx.getNode(), error);
-		for (let index = 0; index < this.byItem.length; index++) this.fail(index, error);
+		for (let index = first; index < last; index++) this.fail(index, error);
 	}
 
 	items(): INodeExecutionData[] {

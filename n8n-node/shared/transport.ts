@@ -18,7 +18,7 @@ import { bodyBytesOrText, failureOf, lowerCaseHeaders } from './http';
 
 export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
-export type Operation = Pick<CallInput, 'resource' | 'operation' | 'items'>;
+export type Operation = Pick<CallInput, 'resource' | 'operation' | 'items' | 'firstItem'>;
 
 type Outcome =
 	| { id: number; status: number; headers: Record<string, string>; body: Uint8Array | string }

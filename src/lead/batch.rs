@@ -252,11 +252,12 @@ impl<K: BatchKind> Batcher<K> {
             .collect();
         let mut error = NodeError::new(
             ErrorKind::Api,
-            format!("Item {index}: amoCRM rejected the {one}: {}", problems.join("; ")),
+            format!("amoCRM rejected the {one}: {}", problems.join("; ")),
         )
         .with_description(
             "The other items of the batch were written. Fix the value named above and run this item again.",
-        );
+        )
+        .about_item(index, ": ");
         error.http_code = Some(400);
         if let Some(id) = request_id {
             error.description = error.description.map(|d| format!("{d} amoCRM request id: {id}."));

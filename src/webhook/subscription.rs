@@ -351,6 +351,7 @@ fn failure(doing: &str, error: &ApiError) -> NodeError {
                 message: format!("{doing}: amoCRM refused (403): managing webhooks needs administrator rights"),
                 description: Some(description),
                 http_code: Some(403),
+                item: None,
             }
         }
         other => NodeError::api(doing, other),

@@ -27,7 +27,14 @@ export function fakeContext({ params, items = [{ json: {} }], credentials = long
   const ctx = {
     requests,
     getInputData: () => items,
-    getNode: () => ({ name: 'AmoCRM Lead', type: 'n8n-nodes-amocrm-kommo.amoCrmLead', typeVersion: 1, parameters: {} }),
+    // The node's raw parameters: per-item values (a function) stand for
+    // expressions, as they are in a real workflow.
+    getNode: () => ({
+      name: 'AmoCRM Lead',
+      type: 'n8n-nodes-amocrm-kommo.amoCrmLead',
+      typeVersion: 1,
+      parameters: typeof params === 'function' ? new Proxy({}, { get: () => '={{ $json }}' }) : params,
+    }),
     continueOnFail: () => continueOnFail,
     getCredentials: async () => ({ ...credentials }),
     getNodeParameter(name, index, fallback) {

@@ -1,0 +1,61 @@
+// Create through the node's execute(): batching, pairing, and how large
+// inputs are read and sent in chunks of 1,000 items.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dist, fakeContext, json } from './fake-n8n.mjs';
+
+const { AmoCrmLead } = dist('nodes/AmoCrmLead/AmoCrmLead.node.js');
+const { CHUNK_ITEMS } = dist('nodes/AmoCrmLead/actions/router.js');
+
+/** An amoCRM that creates every lead of a batch and answers with IDs. */
+function creator() {
+  let next = 1000;
+  return (r) => {
+    const bodies = JSON.parse(r.body);
+    return json(200, { _embedded: { leads: bodies.map((b) => ({ id: next++, request_id: b.request_id })) } });
+  };
+}
+
+const node = new AmoCrmLead();
+const params = (prices) => (name, i) =>
+  ({ authentication: 'amoCrmKommoApi', operation: 'create', name: `Lead ${i}`, additionalFields: { price: prices(i) }, customFields: null, options: {} })[name];
+
+test('2,500 items go out as 10 requests in three chunks, each output paired with its input', async () => {
+  const items = Array.from({ length: 2500 }, () => ({ json: {} }));
+  const ctx = fakeContext({ items, params: params((i) => i), respond: creator() });
+  const [out] = await node.execute.call(ctx);
+  assert.equal(CHUNK_ITEMS, 1000);
+  assert.equal(ctx.requests.length, 10);
+  assert.deepEqual(ctx.requests.map((r) => JSON.parse(r.body).length), [250, 250, 250, 250, 250, 250, 250, 250, 250, 250]);
+  assert.equal(out.length, 2500);
+  assert.deepEqual(out.map((o) => o.pairedItem.item), [...Array(2500).keys()]);
+  // Item 1731's body carried item 1731's price.
+  const sent = ctx.requests.flatMap((r) => JSON.parse(r.body));
+  assert.equal(sent.find((b) => b.name === 'Lead 1731').price, 1731);
+});
+
+test('up to 1,000 items, a bad item stops the node before any request', async () => {
+  const items = Array.from({ length: 1000 }, () => ({ json: {} }));
+  const ctx = fakeContext({ items, params: params((i) => (i === 999 ? 'lots' : i)), respond: creator() });
+  await assert.rejects(node.execute.call(ctx), /Item 999, field "Additional Fields › Price"/);
+  assert.equal(ctx.requests.length, 0);
+});
+
+test('beyond 1,000 items, a bad item stops the node before its own chunk is sent', async () => {
+  const items = Array.from({ length: 2500 }, () => ({ json: {} }));
+  const ctx = fakeContext({ items, params: params((i) => (i === 2100 ? 'lots' : i)), respond: creator() });
+  await assert.rejects(node.execute.call(ctx), /Item 2100, field "Additional Fields › Price"/);
+  const sent = ctx.requests.flatMap((r) => JSON.parse(r.body).map((b) => Number(b.name.split(' ')[1])));
+  assert.ok(sent.every((i) => i < 2000), 'nothing of the bad item\'s chunk was sent');
+});
+
+test('under Continue on Fail only the bad item fails', async () => {
+  const items = Array.from({ length: 2500 }, () => ({ json: {} }));
+  const ctx = fakeContext({ items, continueOnFail: true, params: params((i) => (i === 2100 ? 'lots' : i)), respond: creator() });
+  const [out] = await node.execute.call(ctx);
+  assert.equal(out.length, 2500);
+  assert.match(out[2100].json.error, /^Item 2100, field "Additional Fields › Price"/);
+  assert.equal(out.filter((o) => o.json.error).length, 1);
+  assert.equal(out[2100].pairedItem.item, 2100);
+});
