@@ -202,7 +202,8 @@ function report() {
     const compare = (task, limit) => {
       const a = pick(task, 'AmoCRM', limit);
       const b = pick(task, 'HTTP', limit);
-      const fewer = `${(b.requests / a.requests).toFixed(0)}× fewer requests`;
+      const ratio = b.requests / a.requests;
+      const fewer = ratio >= 2 ? `${ratio.toFixed(0)}× fewer requests` : `${a.requests} requests against ${b.requests}`;
       if (b.done < b.leads) return `${task}: the HTTP Request way got ${b.rateLimited} × 429 and did ${b.done} of ${b.leads}; this node did ${a.done} (${fewer})`;
       return `${task}: ${(b.ms / a.ms).toFixed(1)}× the speed of the HTTP Request way, ${fewer}`;
     };
