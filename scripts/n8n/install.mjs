@@ -90,24 +90,36 @@ function killAllChildren() {
   for (const set of childGroups.values()) for (const g of set) killGroup(g);
 }
 
-let signalHandlersInstalled = false;
+let exitHandlerInstalled = false;
+const signalHandlers = [];
+// Children run in their own process groups (so a dead owner's leftovers can
+// be found and killed), which also means a terminal's Ctrl-C does not reach
+// them: kill them ourselves on the way out. The signal handlers stay only
+// while children run, so that a program using this module (npm run demo)
+// handles its own Ctrl-C once n8n is installed.
 function installSignalHandlers() {
-  if (signalHandlersInstalled) return;
-  signalHandlersInstalled = true;
-  // Children run in their own process groups (so a dead owner's leftovers can
-  // be found and killed), which also means a terminal's Ctrl-C does not reach
-  // them: kill them ourselves on the way out.
-  process.on('exit', killAllChildren);
+  if (!exitHandlerInstalled) {
+    exitHandlerInstalled = true;
+    process.on('exit', killAllChildren);
+  }
+  if (signalHandlers.length) return;
   for (const [sig, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
   ]) {
-    process.on(sig, () => {
+    const handler = () => {
       killAllChildren();
       process.exit(code);
-    });
+    };
+    process.on(sig, handler);
+    signalHandlers.push([sig, handler]);
   }
+}
+
+function removeSignalHandlersWhenIdle() {
+  if ([...childGroups.values()].some((groups) => groups.size > 0)) return;
+  for (const [sig, handler] of signalHandlers.splice(0)) process.removeListener(sig, handler);
 }
 
 // Directory lock: mkdir is atomic. The owner's pid is written inside, and the
@@ -190,6 +202,7 @@ function run(label, cmd, args, { cwd, env, logFile, lockDir }) {
     child.on('error', (e) => {
       clearInterval(beat);
       groups?.delete(child.pid);
+      removeSignalHandlersWhenIdle();
       reject(e);
     });
     child.on('close', (code, signal) => {
@@ -197,6 +210,7 @@ function run(label, cmd, args, { cwd, env, logFile, lockDir }) {
       // The leader is gone; make sure nothing it started lingers.
       killGroup(child.pid);
       groups?.delete(child.pid);
+      removeSignalHandlersWhenIdle();
       fs.closeSync(out);
       if (code === 0) return resolve();
       const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
