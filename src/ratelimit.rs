@@ -25,7 +25,15 @@ pub const MARGIN_MS: f64 = 100.0;
 
 /// Each 429 widens an account's margin by this much: the jitter between
 /// grant and arrival was larger than assumed, so later windows leave more.
+/// The 429s of requests already on their way when the first one came back
+/// tell nothing new: they extend the pause but do not widen again.
 pub const MARGIN_STEP_MS: f64 = 100.0;
+
+/// After this many sends without a 429 (about ten seconds at 7/s) a widened
+/// margin narrows by one step again. A moment of jitter (a busy event loop, a
+/// slow disk) must not cost the rest of a long run a fifth of its speed;
+/// jitter that persists widens it again, at most one 429 per this many sends.
+pub const RECOVER_AFTER_SENDS: u32 = 70;
 
 /// The widest margin (a 7/s budget then sends 5 requests a second).
 pub const MAX_MARGIN_MS: f64 = 400.0;
@@ -47,6 +55,8 @@ struct Budget {
     sent: VecDeque<f64>,
     paused_until: f64,
     margin: f64,
+    /// Sends granted since the margin last changed without a 429 between.
+    clean_sends: u32,
 }
 
 impl Default for Budget {
@@ -55,6 +65,7 @@ impl Default for Budget {
             sent: VecDeque::new(),
             paused_until: 0.0,
             margin: MARGIN_MS,
+            clean_sends: 0,
         }
     }
 }
@@ -74,6 +85,11 @@ impl RateLimiter {
         }
         if budget.sent.len() < per_second {
             budget.sent.push_back(now_ms);
+            budget.clean_sends += 1;
+            if budget.clean_sends >= RECOVER_AFTER_SENDS && budget.margin > MARGIN_MS {
+                budget.margin = (budget.margin - MARGIN_STEP_MS).max(MARGIN_MS);
+                budget.clean_sends = 0;
+            }
             return 0.0;
         }
         // Full: the oldest send leaves the window first. Never less than a
@@ -82,10 +98,15 @@ impl RateLimiter {
     }
 
     /// amoCRM said 429: nothing more goes to the account for a while, and
-    /// its windows get more slack from now on.
+    /// its windows get more slack until enough sends have gone out clean.
     pub fn throttle(&mut self, account: &str, now_ms: f64) {
         let budget = self.accounts.entry(account.to_string()).or_default();
-        budget.paused_until = budget.paused_until.max(now_ms + THROTTLE_PAUSE_MS);
+        budget.clean_sends = 0;
+        if budget.paused_until > now_ms {
+            // Another 429 of the same burst: already answered.
+            return;
+        }
+        budget.paused_until = now_ms + THROTTLE_PAUSE_MS;
         budget.margin = (budget.margin + MARGIN_STEP_MS).min(MAX_MARGIN_MS);
     }
 }
@@ -162,8 +183,8 @@ mod tests {
             assert_eq!(rl.acquire("a", start, 7), 0.0);
         }
         assert_eq!(rl.acquire("a", start, 7), WINDOW_MS + MARGIN_MS + MARGIN_STEP_MS);
-        for _ in 0..10 {
-            rl.throttle("a", 0.0);
+        for i in 0..10 {
+            rl.throttle("a", 2.0 * THROTTLE_PAUSE_MS * f64::from(i));
         }
         for _ in 0..7 {
             rl.acquire("c", 0.0, 7);
@@ -173,5 +194,75 @@ mod tests {
             WINDOW_MS + MARGIN_MS,
             "other accounts keep theirs"
         );
+    }
+
+    /// The margin an account has now: the wait of the eighth send in a burst.
+    fn margin_of(rl: &mut RateLimiter, account: &str, at: f64) -> f64 {
+        for _ in 0..7 {
+            assert_eq!(rl.acquire(account, at, 7), 0.0);
+        }
+        rl.acquire(account, at, 7) - WINDOW_MS
+    }
+
+    #[test]
+    fn the_429s_of_one_burst_widen_the_margin_once() {
+        let mut rl = RateLimiter::default();
+        // Four requests were in flight; all four come back 429 within the pause.
+        for t in [0.0, 20.0, 45.0, 300.0] {
+            rl.throttle("a", t);
+        }
+        assert_eq!(
+            rl.acquire("a", 300.0, 7),
+            THROTTLE_PAUSE_MS - 300.0,
+            "the pause is not extended by the same burst"
+        );
+        assert_eq!(margin_of(&mut rl, "a", THROTTLE_PAUSE_MS), MARGIN_MS + MARGIN_STEP_MS);
+    }
+
+    #[test]
+    fn a_widened_margin_narrows_again_after_clean_sends_but_not_below_the_first() {
+        let mut rl = RateLimiter::default();
+        rl.throttle("a", 0.0);
+        rl.throttle("a", 2.0 * THROTTLE_PAUSE_MS);
+        let mut now = 4.0 * THROTTLE_PAUSE_MS;
+        assert_eq!(margin_of(&mut rl, "a", now), MARGIN_MS + 2.0 * MARGIN_STEP_MS);
+        // Send at the pace the limiter grants until RECOVER_AFTER_SENDS have gone out.
+        let mut sent = 7;
+        while sent < RECOVER_AFTER_SENDS {
+            now += 10_000.0;
+            assert_eq!(rl.acquire("a", now, 7), 0.0);
+            sent += 1;
+        }
+        now += 10_000.0;
+        assert_eq!(
+            margin_of(&mut rl, "a", now),
+            MARGIN_MS + MARGIN_STEP_MS,
+            "one step back"
+        );
+        for _ in 0..(3 * RECOVER_AFTER_SENDS) {
+            now += 10_000.0;
+            rl.acquire("a", now, 7);
+        }
+        now += 10_000.0;
+        assert_eq!(margin_of(&mut rl, "a", now), MARGIN_MS, "never below where it started");
+    }
+
+    #[test]
+    fn a_429_resets_the_count_of_clean_sends() {
+        let mut rl = RateLimiter::default();
+        rl.throttle("a", 0.0);
+        let mut now = THROTTLE_PAUSE_MS;
+        for _ in 0..(RECOVER_AFTER_SENDS - 1) {
+            now += 10_000.0;
+            rl.acquire("a", now, 7);
+        }
+        rl.throttle("a", now);
+        now += THROTTLE_PAUSE_MS;
+        for _ in 0..(RECOVER_AFTER_SENDS - 8) {
+            now += 10_000.0;
+            rl.acquire("a", now, 7);
+        }
+        now += 10_000.0;
+        assert_eq!(margin_of(&mut rl, "a", now), MARGIN_MS + 2.0 * MARGIN_STEP_MS);
     }
 }
