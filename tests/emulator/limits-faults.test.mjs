@@ -1,6 +1,7 @@
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { setup, client } from './helpers.mjs';
+import { RateLimiter } from './ratelimit.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,6 +55,20 @@ describe('rate limit (7 req/s per token, sliding window)', () => {
     await sleep(Math.max(0, tAccepted + 1050 - Date.now()));
     // Rejected requests do not use up the window: 1.1 s after the accepted ones, capacity is back.
     assert.equal((await c.get('/api/v4/account')).status, 200);
+  });
+
+  test('requests count when their headers arrived, as with nginx, whatever order their bodies finish in', () => {
+    const limiter = new RateLimiter();
+    // Seven requests arrive over 600 ms; the first one's big body is read last.
+    for (const t of [100, 200, 300, 400, 500, 600]) assert.equal(limiter.take('k', 7, t), true);
+    assert.equal(limiter.take('k', 7, 0), true, 'the first arrival, checked late');
+    // At 1,050 ms the request that arrived at 0 has left the window: one more fits, then none.
+    assert.equal(limiter.take('k', 7, 1050), true);
+    assert.equal(limiter.take('k', 7, 1060), false);
+    // Had the late body been counted when it finished (at 700), it would still hold its place.
+    const byBody = new RateLimiter();
+    for (const t of [100, 200, 300, 400, 500, 600, 700]) byBody.take('k', 7, t);
+    assert.equal(byBody.take('k', 7, 1050), false);
   });
 
   test('rateLimit can be switched off at runtime', async () => {

@@ -2,6 +2,9 @@
 // that amoCRM's nginx answers 429 with an HTML page and no Retry-After.
 // Sliding 1-second window over *accepted* requests: a rejected request does not
 // use up capacity, so a client that backs off recovers after ≤ 1 s.
+// Requests are counted at the time their headers arrived, as nginx's limit_req
+// does (it runs before the body is read): a 250-lead POST whose body is still
+// being read, or that waits behind the emulator's own work, is not counted late.
 
 export class RateLimiter {
   constructor() {
@@ -19,7 +22,11 @@ export class RateLimiter {
     while (drop < w.length && w[drop] <= cutoff) drop++;
     if (drop) w.splice(0, drop);
     if (w.length >= limit) return false;
-    w.push(nowMs);
+    // Requests are checked in the order their bodies finish, not the order
+    // they arrived: keep the window sorted by arrival.
+    let at = w.length;
+    while (at > 0 && w[at - 1] > nowMs) at--;
+    w.splice(at, 0, nowMs);
     if (nowMs - this.lastSweep > 10000) this.sweep(nowMs);
     return true;
   }

@@ -204,7 +204,7 @@ export async function startEmulator(options = {}) {
     try {
       if (path === '/api/v4' || path.startsWith('/api/v4/')) {
         // 2. rate limit per token, before auth (nginx layer); a 429 does not perform the request.
-        if (!limiter.take(rateKey(req), state.config.rateLimit)) {
+        if (!limiter.take(rateKey(req), state.config.rateLimit, startedAt)) {
           state.stats.rateLimited++;
           writeResponse(res, { status: 429, body: nginxHtml(429), contentType: HTML }, requestId);
           return finish(429);
