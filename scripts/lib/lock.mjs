@@ -1,9 +1,13 @@
 // An inter-process lock: a directory made atomically with mkdir, holding the
-// owner's pid. A lock whose owner died is taken over. Used where two runs in
-// one checkout (npm test beside npm run demo, say) must not interleave.
+// owner's pid. A lock whose owner died is taken over. Used where two runs
+// must not interleave: two builds in one checkout (npm test beside npm run
+// demo, say), two installs into the n8n cache (scripts/n8n/install.mjs).
 
 import fs from 'node:fs';
 import path from 'node:path';
+
+/** Lock directories this process holds now. */
+const held = new Set();
 
 function alive(pid) {
   try {
@@ -14,7 +18,13 @@ function alive(pid) {
   }
 }
 
-export async function withDirLock(lockDir, fn, { onWait } = {}) {
+/**
+ * Runs `fn(lockDir)` holding the lock. `onWait(ownerPid)` is called once when
+ * another owner makes us wait (polling every `pollMs`); `onStale(ownerPid)`
+ * right before a dead owner's lock is taken over (0 when its pid is unknown).
+ * The lock is removed when `fn` settles, or when the process exits first.
+ */
+export async function withDirLock(lockDir, fn, { onWait, onStale, pollMs = 500 } = {}) {
   fs.mkdirSync(path.dirname(lockDir), { recursive: true });
   let announced = false;
   for (;;) {
@@ -35,18 +45,26 @@ export async function withDirLock(lockDir, fn, { onWait } = {}) {
           continue;
         }
       }
-      if (owner && owner !== process.pid && alive(owner)) {
+      // Our own pid in a lock we do not hold is a dead owner's, recycled.
+      const live = owner === process.pid ? held.has(lockDir) : owner > 0 && alive(owner);
+      if (live) {
         if (!announced) onWait?.(owner);
         announced = true;
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, pollMs));
         continue;
       }
+      onStale?.(owner);
       fs.rmSync(lockDir, { recursive: true, force: true });
     }
   }
+  held.add(lockDir);
+  const release = () => fs.rmSync(lockDir, { recursive: true, force: true });
+  process.once('exit', release);
   try {
-    return await fn();
+    return await fn(lockDir);
   } finally {
-    fs.rmSync(lockDir, { recursive: true, force: true });
+    process.removeListener('exit', release);
+    held.delete(lockDir);
+    release();
   }
 }

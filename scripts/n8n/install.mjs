@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withDirLock } from '../lib/lock.mjs';
 
 export const CACHE_DIR = path.resolve(
   process.env.AMOCRM_E2E_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-amocrm-kommo'),
@@ -64,16 +65,6 @@ function readMarker(dir) {
     return JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
   } catch {
     return null;
-  }
-}
-
-function pidAlive(pid) {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
   }
 }
 
@@ -122,59 +113,37 @@ function removeSignalHandlersWhenIdle() {
   for (const [sig, handler] of signalHandlers.splice(0)) process.removeListener(sig, handler);
 }
 
-// Directory lock: mkdir is atomic. The owner's pid is written inside, and the
-// process groups of its children in `children`; a lock whose owner is dead
-// (crash, kill -9) is taken over after killing those leftover groups.
+// The cache's locks (scripts/lib/lock.mjs), one per thing installed. The
+// process groups of the owner's children are recorded in the lock's
+// `children`; a lock whose owner is dead (crash, kill -9) is taken over after
+// killing those leftover groups.
 export async function withLock(name, fn) {
-  const locks = path.join(CACHE_DIR, 'locks');
-  fs.mkdirSync(locks, { recursive: true });
-  const lockDir = path.join(locks, `${name}.lock`);
-  let announced = false;
-  for (;;) {
-    try {
-      fs.mkdirSync(lockDir);
-      fs.writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      let owner = 0;
+  const lockDir = path.join(CACHE_DIR, 'locks', `${name}.lock`);
+  return withDirLock(
+    lockDir,
+    async () => {
+      childGroups.set(lockDir, new Set());
       try {
-        owner = Number(fs.readFileSync(path.join(lockDir, 'pid'), 'utf8'));
-      } catch {
-        // pid file not written yet: the owner is between mkdir and write.
-        const age = Date.now() - (fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-        if (!(age > 10_000)) {
-          await new Promise((r) => setTimeout(r, 200));
-          continue;
-        }
+        return await fn(lockDir);
+      } finally {
+        childGroups.delete(lockDir);
       }
-      if (owner && pidAlive(owner)) {
-        if (!announced) log(`${name}: another process (pid ${owner}) holds ${lockDir}; waiting`);
-        announced = true;
-        await new Promise((r) => setTimeout(r, 1000));
-        continue;
-      }
-      let leftovers = [];
-      try {
-        leftovers = fs.readFileSync(path.join(lockDir, 'children'), 'utf8').split('\n').filter(Boolean).map(Number);
-      } catch {}
-      log(
-        `${name}: taking over the stale lock of dead pid ${owner || '?'}${leftovers.length ? `, killing its leftover process groups ${leftovers.join(' ')}` : ''}`,
-      );
-      for (const g of leftovers) killGroup(g);
-      fs.rmSync(lockDir, { recursive: true, force: true });
-    }
-  }
-  childGroups.set(lockDir, new Set());
-  const release = () => fs.rmSync(lockDir, { recursive: true, force: true });
-  process.once('exit', release);
-  try {
-    return await fn(lockDir);
-  } finally {
-    process.removeListener('exit', release);
-    childGroups.delete(lockDir);
-    release();
-  }
+    },
+    {
+      pollMs: 1000,
+      onWait: (owner) => log(`${name}: another process (pid ${owner}) holds ${lockDir}; waiting`),
+      onStale: (owner) => {
+        let leftovers = [];
+        try {
+          leftovers = fs.readFileSync(path.join(lockDir, 'children'), 'utf8').split('\n').filter(Boolean).map(Number);
+        } catch {}
+        log(
+          `${name}: taking over the stale lock of dead pid ${owner || '?'}${leftovers.length ? `, killing its leftover process groups ${leftovers.join(' ')}` : ''}`,
+        );
+        for (const g of leftovers) killGroup(g);
+      },
+    },
+  );
 }
 
 // Runs a command in its own process group (recorded in the lock), appends its
