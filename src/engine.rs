@@ -93,18 +93,6 @@ pub enum Emit {
     },
 }
 
-/// Serialising the step's plain parts with serde.
-mod erased {
-    pub trait Json {
-        fn json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
-        }
-    }
-}
-
 impl Emit {
     fn size_hint(&self) -> usize {
         match self {
@@ -225,7 +213,10 @@ impl Step {
     /// "throttled"?, "fatal"?}`. Written by hand so that items already in JSON
     /// text are spliced in without being parsed and printed again.
     pub fn to_json(&self) -> String {
-        let text = |v: &dyn erased::Json| v.json();
+        // The step's plain parts, serialised with serde.
+        fn text<T: Serialize>(v: &T) -> String {
+            serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
+        }
         fn head(out: &mut String, kind: &str, index: usize, field: &str) {
             out.push_str("{\"type\":\"");
             out.push_str(kind);
