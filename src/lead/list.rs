@@ -204,34 +204,25 @@ struct Links {
 /// them) or simplified straight from the text, in one pass over the body;
 /// and whether the page links to a next one.
 fn read_page(body: &str, key: &str, simplify: bool) -> Result<(Vec<Result<RawJson, String>>, bool), ApiError> {
-    let unreadable = |e: serde_json::Error| ApiError::UnreadableBody {
-        status: 200,
-        reason: format!("not a page of {key} ({e})"),
-    };
-    let has_next = |links: &Option<Links>| links.as_ref().is_some_and(|l| l.next.is_some());
+    fn entries<'a, T: Deserialize<'a>>(body: &'a str, key: &str) -> Result<(Vec<T>, bool), ApiError> {
+        let page: Page<T> = serde_json::from_str(body).map_err(|e| ApiError::UnreadableBody {
+            status: 200,
+            reason: format!("not a page of {key} ({e})"),
+        })?;
+        let next = page._links.is_some_and(|l| l.next.is_some());
+        Ok((page._embedded.and_then(|e| e.leads).unwrap_or_default(), next))
+    }
     if simplify {
-        let page: Page<LeadEntries> = serde_json::from_str(body).map_err(unreadable)?;
-        let next = has_next(&page._links);
-        let leads = page._embedded.and_then(|e| e.leads).unwrap_or_default();
-        Ok((
-            leads
-                .into_iter()
-                .map(|lead| simplify_entries(lead).map_err(|e| e.to_string()))
-                .collect(),
-            next,
-        ))
+        let (leads, next) = entries::<LeadEntries<'_>>(body, key)?;
+        let shaped = leads
+            .into_iter()
+            .map(|lead| simplify_entries(lead).map_err(|e| e.to_string()));
+        Ok((shaped.collect(), next))
     } else {
-        let page: Page<&RawValue> = serde_json::from_str(body).map_err(unreadable)?;
-        let next = has_next(&page._links);
-        let leads = page._embedded.and_then(|e| e.leads).unwrap_or_default();
+        let (leads, next) = entries::<&RawValue>(body, key)?;
         // Validated by the parse; copied through as text.
-        Ok((
-            leads
-                .into_iter()
-                .map(|raw| Ok(RawJson::trusted(raw.get().to_string())))
-                .collect(),
-            next,
-        ))
+        let copied = leads.into_iter().map(|raw| Ok(RawJson::trusted(raw.get().to_string())));
+        Ok((copied.collect(), next))
     }
 }
 
