@@ -7,11 +7,13 @@ import { issueCode, issueTokenPair, issueLongLived, expireTokens, revokeTokens, 
 import { addFaults, clearFaults, publicFault } from './faults.mjs';
 import { validateLead, applyCreate, applyUpdate, deleteLead, restoreLead } from './leads.mjs';
 import { dispatch, leadEvent, noteEvent, publicWebhook, LEAD_ACTIONS } from './webhooks.mjs';
+import { CUSTOMERS_MODES } from './customers.mjs';
+import { incomingFromItem, CATEGORIES } from './unsorted.mjs';
 
 const CONFIG_KEYS = [
   'rateLimit', 'accessTokenTtlSeconds', 'refreshTokenTtlSeconds', 'authCodeTtlSeconds', 'refreshRequiresRedirectUri',
   'refreshRevokesAccessToken', 'webhookTimeoutMs', 'webhookDisableAfterFailures', 'webhookRetryDelaysMs',
-  'maxBodyBytes', 'requestLogLimit', 'deliveryLogLimit', 'quiet',
+  'maxBodyBytes', 'maxWriteBatch', 'requestLogLimit', 'deliveryLogLimit', 'quiet',
 ];
 const INTEGRATION_KEYS = { clientId: 'clientId', clientSecret: 'clientSecret', redirectUri: 'redirectUri', integrationName: 'name' };
 
@@ -81,6 +83,9 @@ export function createAdmin(state, limiter) {
     clearFaults: (id) => clearFaults(state, id === undefined ? undefined : Number(id)),
 
     config(patch = {}) {
+      if (patch.maxWriteBatch !== undefined && (!Number.isInteger(patch.maxWriteBatch) || patch.maxWriteBatch < 1)) {
+        throw problemError(400, 'maxWriteBatch must be a positive integer');
+      }
       for (const k of CONFIG_KEYS) if (patch[k] !== undefined) state.config[k] = k === 'rateLimit' && patch[k] === false ? 0 : patch[k];
       for (const [k, field] of Object.entries(INTEGRATION_KEYS)) if (typeof patch[k] === 'string') state.integration[field] = patch[k];
       return { ...state.config, integration: { ...state.integration } };
@@ -182,6 +187,34 @@ export function createAdmin(state, limiter) {
     },
     clearDeliveries() { state.deliveries = []; return { ok: true }; },
 
+    /** The account's customers_mode: unavailable (→ 402), disabled (→ 422), segments, periodicity, dynamic. */
+    customersMode(body = {}) {
+      if (body.mode !== undefined) {
+        if (!CUSTOMERS_MODES.includes(body.mode)) throw problemError(400, `mode must be one of ${CUSTOMERS_MODES.join(', ')}`);
+        state.data.account.customers_mode = body.mode;
+      }
+      return { customers_mode: state.data.account.customers_mode };
+    },
+
+    /**
+     * An incoming lead as a channel would deliver it (chats and mail cannot be
+     * created through the API): {category, source_uid?, source_name?, pipeline_id?,
+     * metadata?, _embedded?} in the API's create shape → {uid, lead_id, contact_ids, company_ids}.
+     */
+    addIncoming(body = {}) {
+      const { category = 'chats', ...item } = body;
+      if (!CATEGORIES.includes(category)) throw problemError(400, `category must be one of ${CATEGORIES.join(', ')}`);
+      const now = state.now();
+      const defaults = {
+        chats: { from: 'Client', service: 'telegram', client: { name: 'Client', avatar: null }, last_message_text: 'Hello!', received_at: now, source_name: 'Telegram' },
+        mail: { from: { email: 'client@example.com', name: 'Client' }, received_at: now, subject: 'Question', thread_id: 1, message_id: 'msg-1', content_summary: 'Hello!' },
+      };
+      const u = incomingFromItem(state, category, {
+        source_uid: `${category}-source`, source_name: category === 'mail' ? 'Mail' : 'Telegram', metadata: defaults[category] ?? {}, ...item,
+      }, MAIN_USER_ID);
+      return { uid: u.uid, category: u.category, lead_id: u.lead_id, contact_ids: u.contact_ids, company_ids: u.company_ids };
+    },
+
     /** Moves the emulator clock (token/code expiry, timestamps) forward; the rate limiter keeps real time. */
     advanceClock({ seconds = 0 } = {}) {
       state.clockOffsetMs += Number(seconds) * 1000;
@@ -229,6 +262,9 @@ export function buildAdminRouter(admin) {
   r.add('POST', '/_admin/webhooks/emit', (b) => admin.emitWebhook(b));
   r.add('GET', '/_admin/webhooks/deliveries', (b, p, query) => admin.deliveries(q(query)));
   r.add('DELETE', '/_admin/webhooks/deliveries', () => admin.clearDeliveries());
+  r.add('GET', '/_admin/customers-mode', () => admin.customersMode({}));
+  r.add('POST', '/_admin/customers-mode', (b) => admin.customersMode(b));
+  r.add('POST', '/_admin/unsorted', (b) => admin.addIncoming(b));
   r.add('GET', '/_admin/clock', () => admin.clock());
   r.add('POST', '/_admin/clock', (b) => admin.advanceClock(b));
   return r;

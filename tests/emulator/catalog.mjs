@@ -1,7 +1,7 @@
 // Account-level reference data: account, users, pipelines/statuses, custom
-// fields, loss reasons, tags and product catalogs.
+// fields, loss reasons and tags (catalogs and their elements: catalogs.mjs).
 import { hal, noContent, scalars } from './http.mjs';
-import { ACCOUNT_ID, ensureTag } from './store.mjs';
+import { ensureTag } from './store.mjs';
 import { MSG } from './customfields.mjs';
 import { parsePaging, parseWith, parseOrder, sortBy, pageLinks } from './filters.mjs';
 import { isObj, requestIdOf, requireBatch, throwIfErrors } from './validate.mjs';
@@ -45,12 +45,7 @@ export function getAccount(ctx) {
   out._links = link(ctx, '/api/v4/account');
   const emb = {};
   if (w.has('users_groups')) emb.users_groups = state.data.groups.map((g) => ({ ...g }));
-  if (w.has('task_types')) {
-    emb.task_types = [
-      { id: 1, name: 'Связаться', color: null, icon_id: null, code: 'FOLLOW_UP' },
-      { id: 2, name: 'Встреча', color: null, icon_id: null, code: 'MEETING' },
-    ];
-  }
+  if (w.has('task_types')) emb.task_types = taskTypes(state).map((t) => ({ ...t }));
   if (w.has('entity_names')) {
     emb.entity_names = [{
       type: 'leads',
@@ -60,6 +55,15 @@ export function getAccount(ctx) {
   }
   if (Object.keys(emb).length) out._embedded = emb;
   return hal(out);
+}
+
+/** System task types 1 and 2 (reference §4: "Связаться"/FOLLOW_UP, "Встреча"/MEETING) + the account's own. */
+export const SYSTEM_TASK_TYPES = [
+  { id: 1, name: 'Связаться', color: null, icon_id: null, code: 'FOLLOW_UP' },
+  { id: 2, name: 'Встреча', color: null, icon_id: null, code: 'MEETING' },
+];
+export function taskTypes(state) {
+  return [...SYSTEM_TASK_TYPES, ...state.data.taskTypes];
 }
 
 // ---- users ----------------------------------------------------------------------
@@ -125,23 +129,31 @@ export function getStatus(ctx) {
 }
 
 // ---- custom fields ------------------------------------------------------------------
-function fieldView(ctx, entity, f) {
-  return { ...f, enums: f.enums ? f.enums.map((e) => ({ ...e })) : null, _links: link(ctx, `/api/v4/${entity}/custom_fields/${f.id}`) };
+function fieldView(ctx, basePath, f) {
+  return { ...f, enums: f.enums ? f.enums.map((e) => ({ ...e })) : null, _links: link(ctx, `${basePath}/custom_fields/${f.id}`) };
 }
 
+// `entity` is a field-map key; catalogs use `catalog_<id>` (the id comes from the path).
+const fieldKey = (entity, ctx) => (entity === 'catalogs' ? `catalog_${ctx.params.id}` : entity);
+const fieldBase = (entity, ctx) => (entity === 'catalogs' ? `/api/v4/catalogs/${ctx.params.id}` : `/api/v4/${entity}`);
+
+/** GET /api/v4/{entity}/custom_fields (and /catalogs/{id}/custom_fields with entity 'catalogs'). */
 export const listCustomFields = (entity) => (ctx) => {
   const f = isObj(ctx.query.filter) ? ctx.query.filter : {};
   const types = f.type !== undefined ? new Set(scalars(f.type)) : null;
-  let items = [...ctx.state.data.customFields[entity].values()].filter((x) => !types || types.has(x.type));
+  const map = ctx.state.data.customFields[fieldKey(entity, ctx)];
+  if (!map) return noContent(); // unknown catalog
+  let items = [...map.values()].filter((x) => !types || types.has(x.type));
   const order = parseOrder(ctx.query, ['sort', 'id']);
   if (order?.field === 'sort') items = items.slice().sort((a, b) => (order.dir === 'desc' ? -1 : 1) * (a.sort - b.sort || a.id - b.id));
   else if (order) items = sortBy(items, order);
-  return pagedWithTotals(ctx, 'custom_fields', items, (x) => fieldView(ctx, entity, x));
+  const base = fieldBase(entity, ctx);
+  return pagedWithTotals(ctx, 'custom_fields', items, (x) => fieldView(ctx, base, x));
 };
 
 export const getCustomField = (entity) => (ctx) => {
-  const f = ctx.state.data.customFields[entity].get(ctx.params.id);
-  return f ? hal(fieldView(ctx, entity, f)) : noContent();
+  const f = ctx.state.data.customFields[fieldKey(entity, ctx)]?.get(entity === 'catalogs' ? ctx.params.fieldId : ctx.params.id);
+  return f ? hal(fieldView(ctx, fieldBase(entity, ctx), f)) : noContent();
 };
 
 // ---- loss reasons ---------------------------------------------------------------------
@@ -174,7 +186,7 @@ export const listTags = (entity) => (ctx) => {
 export const createTags = (entity) => (ctx) => {
   const { state } = ctx;
   const body = ctx.body();
-  requireBatch(body, 250);
+  requireBatch(body, 250, state);
   const checked = body.map((item, i) => {
     const errors = [];
     if (!isObj(item) || typeof item.name !== 'string' || item.name.trim() === '') errors.push({ code: 'FieldMissing', path: 'name', detail: MSG.blank });
@@ -191,21 +203,3 @@ export const createTags = (entity) => (ctx) => {
   });
   return hal({ _links: link(ctx, `/api/v4/${entity}/tags`), _embedded: { tags: out } });
 };
-
-// ---- catalogs (products linked to leads) ------------------------------------------------
-export function listCatalogs(ctx) {
-  const items = [...ctx.state.data.catalogs.values()].map((c) => ({ ...c, account_id: ACCOUNT_ID, _links: link(ctx, `/api/v4/catalogs/${c.id}`) }));
-  if (!items.length) return noContent();
-  return hal({ _page: 1, _links: link(ctx, '/api/v4/catalogs'), _embedded: { catalogs: items } });
-}
-
-export function listCatalogElements(ctx) {
-  const { page, limit } = parsePaging(ctx.query);
-  const items = [...ctx.state.data.catalogElements.values()].filter((e) => e.catalog_id === ctx.params.id);
-  const slice = items.slice((page - 1) * limit, page * limit);
-  if (!slice.length) return noContent();
-  return hal({
-    _page: page, _links: pageLinks(ctx, page, limit, slice.length === limit),
-    _embedded: { elements: slice.map((e) => ({ id: e.id, name: e.name, catalog_id: e.catalog_id, is_deleted: false, custom_fields_values: null, account_id: ACCOUNT_ID, _links: link(ctx, `/api/v4/catalogs/${e.catalog_id}/elements/${e.id}`) })) },
-  });
-}

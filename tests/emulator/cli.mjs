@@ -18,6 +18,7 @@ const USAGE = `usage: node tests/emulator/cli.mjs [options]
   --no-refresh-redirect-uri         same as --refresh-requires-redirect-uri false
   --client-id ID --client-secret S --redirect-uri URL   the registered integration
   --webhook-disable-after N         consecutive failed deliveries before a hook is disabled
+  --max-write-batch N               largest write array any batch endpoint accepts (default 250)
   --verbose                         log every request to stderr
   --help`;
 
@@ -35,7 +36,7 @@ try {
       'token-ttl': { type: 'string' }, 'long-lived-ttl': { type: 'string' },
       'refresh-requires-redirect-uri': { type: 'string' }, 'no-refresh-redirect-uri': { type: 'boolean' },
       'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, 'redirect-uri': { type: 'string' },
-      'webhook-disable-after': { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
+      'webhook-disable-after': { type: 'string' }, 'max-write-batch': { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
     },
   }));
 } catch (e) {
@@ -65,6 +66,12 @@ if (args['refresh-requires-redirect-uri'] !== undefined) {
   refreshRequiresRedirectUri = v === 'true';
 }
 
+function maxWriteBatch() {
+  const v = int('max-write-batch');
+  if (v === 0) fail('--max-write-batch must be at least 1');
+  return v;
+}
+
 const emu = await startEmulator({
   port: int('port') ?? 0,
   seed,
@@ -75,6 +82,7 @@ const emu = await startEmulator({
   clientSecret: args['client-secret'],
   redirectUri: args['redirect-uri'],
   webhookDisableAfterFailures: int('webhook-disable-after'),
+  maxWriteBatch: maxWriteBatch(),
   quiet: !args.verbose,
 });
 // Handlers go in before the JSON line: a harness may signal as soon as it reads it.

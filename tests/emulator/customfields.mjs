@@ -28,8 +28,14 @@ export function parseTimestamp(v) {
   return null;
 }
 
+const NO_FIELDS = new Map();
+/** The field map of an entity type (`leads`, …, `customers`, `catalog_<id>`); empty when unknown. */
+export function fieldsOf(state, entity) {
+  return state.data.customFields[entity] ?? NO_FIELDS;
+}
+
 export function findField(state, entity, ref) {
-  const fields = state.data.customFields[entity];
+  const fields = fieldsOf(state, entity);
   if (ref.field_id !== undefined && ref.field_id !== null) return fields.get(Number(ref.field_id)) ?? null;
   if (typeof ref.field_code === 'string') {
     const code = ref.field_code.toUpperCase();
@@ -62,6 +68,8 @@ function resolveEnum(field, v, path, errors) {
 /** Normalises one value for its field type; pushes errors and returns null when invalid. */
 function normalizeValue(field, v, path, errors) {
   if (!isObj(v)) { errors.push(err('InvalidType', path, MSG.type('array'))); return null; }
+  // `enum` is the read-side name of old payloads; writing it is refused (reference: php#4).
+  if ('enum' in v) { errors.push(err('FieldNotExpected', `${path}.enum`, 'This field was not expected.')); return null; }
   const value = v.value;
   const bad = (t) => { errors.push(err('InvalidType', `${path}.value`, MSG.type(t))); return null; };
   switch (field.type) {
@@ -150,7 +158,7 @@ export function applyCustomFields(record, ops) {
 
 /** Read shape; null when the entity has no values (as amoCRM returns it). */
 export function serializeCustomFields(state, entity, cf) {
-  const fields = state.data.customFields[entity];
+  const fields = fieldsOf(state, entity);
   const out = [];
   for (const key of Object.keys(cf)) {
     const f = fields.get(Number(key));
@@ -164,10 +172,25 @@ export function serializeCustomFields(state, entity, cf) {
   return out.length ? out : null;
 }
 
-/** Plain strings of every value (for `query` search and webhook bodies). */
-export function cfSearchText(cf) {
-  let s = '';
-  for (const key of Object.keys(cf)) for (const v of cf[key]) s += ` ${v.value}`;
-  return s.toLowerCase();
-}
+// Field types whose values `query` does not look at (not text-like).
+const NOT_SEARCHED = new Set(['checkbox', 'date', 'date_time', 'birthday']);
 
+/**
+ * The searchable strings of a record's field values for `query`:
+ * [{text (lower case), phone (bool)}]; phone = a multitext PHONE value.
+ */
+export function cfSearchValues(state, entity, cf) {
+  const fields = fieldsOf(state, entity);
+  const out = [];
+  for (const key of Object.keys(cf)) {
+    const f = fields.get(Number(key));
+    if (f && NOT_SEARCHED.has(f.type)) continue;
+    const phone = !!f && f.type === 'multitext' && f.code === 'PHONE';
+    for (const v of cf[key]) {
+      if (v.value === null || v.value === undefined || typeof v.value === 'boolean') continue;
+      const text = typeof v.value === 'object' ? JSON.stringify(v.value) : String(v.value);
+      out.push({ text: text.toLowerCase(), phone });
+    }
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 // List query parameters shared by every collection: page/limit, with, order,
 // and the leads filter (reference "Filter", amocrm.com/developers/content/api_v4/filters_api).
 import { toList, scalars, validationError } from './http.mjs';
-import { cfSearchText } from './customfields.mjs';
+import { cfSearchValues } from './customfields.mjs';
 
 const isObj = (v) => v !== null && typeof v === 'object';
 
@@ -116,29 +116,84 @@ function cfPred(fieldId, spec, path) {
 }
 
 /**
+ * Filters every entity list shares (reference "Filter"; contacts/companies/
+ * customers list the same keys): integer keys (scalar or list), `name` (exact,
+ * case-insensitive), `{from,to}` or exact ranges, and
+ * `custom_fields_values][FIELD_ID]` (keyed by field id). Pushes predicates.
+ */
+function commonFilters(f, preds, { ints, ranges }) {
+  for (const key of ints) {
+    if (f[key] === undefined) continue;
+    const set = new Set(intList(f[key], `filter.${key}`));
+    preds.push((e) => set.has(e[key]));
+  }
+  if (f.name !== undefined) {
+    // Exact, case-insensitive name match (string or list of strings).
+    const names = new Set(scalars(f.name).map((s) => s.trim().toLowerCase()));
+    preds.push((e) => names.has(String(e.name).trim().toLowerCase()));
+  }
+  for (const key of ranges) {
+    if (f[key] === undefined) continue;
+    const p = rangePred(f[key], `filter.${key}`);
+    preds.push((e) => p(e[key]));
+  }
+  if (isObj(f.custom_fields_values)) {
+    for (const [fid, spec] of Object.entries(f.custom_fields_values)) {
+      if (!/^\d+$/.test(fid)) throw queryError(`filter.custom_fields_values.${fid}`, 'InvalidType', 'This value should be of type int.');
+      preds.push(cfPred(Number(fid), spec, `filter.custom_fields_values.${fid}`));
+    }
+  }
+}
+
+/**
+ * `query` (reference entities §1 "query search"): a case-insensitive substring
+ * search over the record's name (and first/last name), every text-like field
+ * value (multitext phones and e-mails included; checkbox and date fields are
+ * not text), the texts of the record's notes, and the id when the query is a
+ * number. When the query is made of digits only, PHONE values are also
+ * compared with every non-digit removed (`9001234567` finds
+ * `+7 (900) 123-45-67`). Returns null when there is no query.
+ */
+export function queryMatcher(state, entity, rawQuery) {
+  if (typeof rawQuery !== 'string' || rawQuery.trim() === '') return null;
+  const q = rawQuery.trim().toLowerCase();
+  const digits = /^\d+$/.test(q);
+  const asId = digits ? Number(q) : null;
+  const notesIdx = state.data.notesBy[entity] ?? null;
+  return (rec) => {
+    if (rec.id === asId) return true;
+    if (String(rec.name ?? '').toLowerCase().includes(q)) return true;
+    if (rec.first_name && rec.first_name.toLowerCase().includes(q)) return true;
+    if (rec.last_name && rec.last_name.toLowerCase().includes(q)) return true;
+    for (const v of cfSearchValues(state, entity, rec.cf ?? {})) {
+      if (v.text.includes(q)) return true;
+      if (digits && v.phone && v.text.replace(/\D/g, '').includes(q)) return true;
+    }
+    const noteIds = notesIdx?.get(rec.id);
+    if (noteIds) {
+      for (const id of noteIds) {
+        const n = state.data.notes.get(id);
+        if (!n?.params) continue;
+        for (const val of Object.values(n.params)) if (typeof val === 'string' && val.toLowerCase().includes(q)) return true;
+      }
+    }
+    return false;
+  };
+}
+
+/**
  * Builds a predicate for `filter[...]` and `query` on leads. Unknown filter
  * keys are ignored; malformed integers are a 400.
  */
-export function leadPredicate(query) {
+export function leadPredicate(query, state) {
   const preds = [];
   const f = isObj(query.filter) ? query.filter : null;
   if (f) {
-    for (const key of ['id', 'pipeline_id', 'responsible_user_id', 'created_by', 'updated_by']) {
-      if (f[key] === undefined) continue;
-      const set = new Set(intList(f[key], `filter.${key}`));
-      preds.push((l) => set.has(l[key]));
-    }
-    if (f.name !== undefined) {
-      // Exact, case-insensitive name match (string or list of strings).
-      const names = new Set(scalars(f.name).map((s) => s.trim().toLowerCase()));
-      preds.push((l) => names.has(String(l.name).trim().toLowerCase()));
-    }
+    commonFilters(f, preds, {
+      ints: ['id', 'pipeline_id', 'responsible_user_id', 'created_by', 'updated_by'],
+      ranges: ['created_at', 'updated_at', 'closed_at', 'closest_task_at'],
+    });
     if (f.price !== undefined) { const p = rangePred(f.price, 'filter.price'); preds.push((l) => p(l.price)); }
-    for (const key of ['created_at', 'updated_at', 'closed_at', 'closest_task_at']) {
-      if (f[key] === undefined) continue;
-      const p = rangePred(f[key], `filter.${key}`);
-      preds.push((l) => p(l[key]));
-    }
     if (f.statuses !== undefined) {
       const pairs = (toList(f.statuses) ?? []).map((s, i) => {
         if (!isObj(s)) throw queryError(`filter.statuses.${i}`, 'InvalidType', 'This value should be of type array.');
@@ -149,35 +204,39 @@ export function leadPredicate(query) {
       });
       preds.push((l) => pairs.some((p) => (p.pipeline === null || p.pipeline === l.pipeline_id) && (p.status === null || p.status === l.status_id)));
     }
-    if (isObj(f.custom_fields_values)) {
-      for (const [fid, spec] of Object.entries(f.custom_fields_values)) {
-        if (!/^\d+$/.test(fid)) throw queryError(`filter.custom_fields_values.${fid}`, 'InvalidType', 'This value should be of type int.');
-        preds.push(cfPred(Number(fid), spec, `filter.custom_fields_values.${fid}`));
-      }
-    }
   }
-  if (typeof query.query === 'string' && query.query.trim() !== '') {
-    // amoCRM's `query` is a full-text search: the name, field values and, for a
-    // number, the id.
-    const q = query.query.trim().toLowerCase();
-    const asId = /^\d+$/.test(q) ? Number(q) : null;
-    preds.push((l) => l.id === asId || String(l.name).toLowerCase().includes(q) || cfSearchText(l.cf).includes(q));
-  }
+  const qm = queryMatcher(state, 'leads', query.query);
+  if (qm) preds.push(qm);
   if (!preds.length) return null;
   return (l) => preds.every((p) => p(l));
 }
 
-/** Generic predicate for contacts/companies `query`. */
-export function textQueryPredicate(query) {
-  if (typeof query.query !== 'string' || query.query.trim() === '') return null;
-  const q = query.query.trim().toLowerCase();
-  const asId = /^\d+$/.test(q) ? Number(q) : null;
-  return (e) => e.id === asId || String(e.name).toLowerCase().includes(q) || cfSearchText(e.cf).includes(q);
+/**
+ * Contacts, companies, customers (reference entities §1–3): id, name,
+ * created_by, updated_by, responsible_user_id, created_at/updated_at/
+ * closest_task_at, custom_fields_values, plus `extra` ints/ranges, and `query`.
+ */
+export function entityPredicate(state, entity, query, { ints = [], ranges = [] } = {}) {
+  const preds = [];
+  const f = isObj(query.filter) ? query.filter : null;
+  if (f) {
+    commonFilters(f, preds, {
+      ints: ['id', 'responsible_user_id', 'created_by', 'updated_by', ...ints],
+      ranges: ['created_at', 'updated_at', 'closest_task_at', ...ranges],
+    });
+  }
+  const qm = queryMatcher(state, entity, query.query);
+  if (qm) preds.push(qm);
+  if (!preds.length) return null;
+  return (e) => preds.every((p) => p(e));
 }
 
+/** `filter[id]` alone (catalog elements, transactions, …). */
 export function idFilterPredicate(query) {
   const f = isObj(query.filter) ? query.filter : null;
   if (!f || f.id === undefined) return null;
   const set = new Set(intList(f.id, 'filter.id'));
   return (e) => set.has(e.id);
 }
+
+export { intList, rangePred, queryError };

@@ -189,9 +189,12 @@ export function toBracketPairs(obj, prefix = '', out = []) {
 
 // ---- router ----------------------------------------------------------------
 /**
- * Patterns use `{name}` for numeric path parameters, e.g. `/api/v4/leads/{id}`.
- * The pattern string doubles as the stats key ("GET /api/v4/leads/{id}").
+ * Patterns use `{name}` for numeric path parameters, e.g. `/api/v4/leads/{id}`,
+ * except `{uid}`: an unsorted uid, 8–64 hex characters (amoCRM's are 40), kept
+ * as a string. The pattern string doubles as the stats key ("GET /api/v4/leads/{id}").
  */
+const STRING_PARAMS = { uid: '([0-9A-Fa-f]{8,64})' };
+
 export class Router {
   constructor() {
     this.routes = [];
@@ -200,7 +203,7 @@ export class Router {
   add(method, pattern, handler, opts = {}) {
     const names = [];
     const re = new RegExp(
-      '^' + pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_, n) => { names.push(n); return '(\\d+)'; }) + '$',
+      '^' + pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_, n) => { names.push(n); return STRING_PARAMS[n] ?? '(\\d+)'; }) + '$',
     );
     this.routes.push({ method, pattern, re, names, handler, ...opts });
     return this;
@@ -216,7 +219,7 @@ export class Router {
         continue;
       }
       const params = {};
-      r.names.forEach((n, i) => { params[n] = Number(m[i + 1]); });
+      r.names.forEach((n, i) => { params[n] = STRING_PARAMS[n] ? m[i + 1].toLowerCase() : Number(m[i + 1]); });
       return { route: r, params };
     }
     return allowed ? { allowed: [...allowed] } : null;

@@ -8,6 +8,7 @@ import { parsePaging, parseWith, parseOrder, sortBy, pageLinks, leadPredicate } 
 import { Errors, isObj, optString, optInt, optUser, tagRefs, requestIdOf, requireBatch, throwIfErrors } from './validate.mjs';
 import { validateEntity, createEntity } from './contacts.mjs';
 import { leadEvent } from './webhooks.mjs';
+import { elementRefs } from './links.mjs';
 
 export const WON = 142;
 export const LOST = 143;
@@ -47,7 +48,7 @@ export function serializeLead(ctx, l, withSet = new Set()) {
     emb.loss_reason = lr ? [{ ...lr, _links: { self: href(ctx, `/api/v4/leads/loss_reasons/${lr.id}`) } }] : [];
   }
   if (withSet.has('catalog_elements')) {
-    emb.catalog_elements = l.catalog_elements.map((e) => ({ id: e.id, metadata: { quantity: e.quantity, catalog_id: e.catalog_id } }));
+    emb.catalog_elements = elementRefs(l); // metadata {quantity, catalog_id, price_id (when set)}
   }
   out._embedded = emb;
   return out;
@@ -67,7 +68,7 @@ export function listLeads(ctx) {
   const { page, limit } = parsePaging(ctx.query);
   const withSet = parseWith(ctx.query);
   const onlyDeleted = withSet.has('only_deleted');
-  const pred = leadPredicate(ctx.query);
+  const pred = leadPredicate(ctx.query, ctx.state);
   const order = parseOrder(ctx.query, ['created_at', 'updated_at', 'id']);
   const start = (page - 1) * limit;
   const keep = (l) => l.is_deleted === onlyDeleted && (!pred || pred(l));
@@ -324,7 +325,7 @@ export function restoreLead(state, lead, userId, events) {
 export function createLeads(ctx) {
   const { state } = ctx;
   const body = ctx.body();
-  requireBatch(body, MAX_BATCH);
+  requireBatch(body, MAX_BATCH, state);
   const checked = body.map((item, i) => ({ request_id: requestIdOf(item, i), ...validateLead(state, item, { mode: 'create' }) }));
   // Atomic: any invalid item rejects the whole request and nothing is created.
   throwIfErrors(checked);
@@ -347,7 +348,7 @@ function checkUpdateItem(state, item, i) {
 export function patchLeads(ctx) {
   const { state } = ctx;
   const body = ctx.body();
-  requireBatch(body, MAX_BATCH);
+  requireBatch(body, MAX_BATCH, state);
   const checked = body.map((item, i) => checkUpdateItem(state, item, i));
   throwIfErrors(checked);
   const out = checked.map((c) => {
@@ -373,7 +374,7 @@ export function patchLead(ctx) {
 export function complexLeads(ctx) {
   const { state } = ctx;
   const body = ctx.body();
-  requireBatch(body, MAX_COMPLEX);
+  requireBatch(body, MAX_COMPLEX, state);
   const checked = body.map((item, i) => {
     const request_id = requestIdOf(item, i);
     const res = validateLead(state, item, { mode: 'create', complex: true });

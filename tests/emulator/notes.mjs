@@ -1,5 +1,6 @@
-// Lead notes (reference "Notes"): `{entity_id, note_type, params, request_id}`;
-// lists are paged and answer 204 when empty.
+// Notes of leads, contacts, companies and customers (reference "Notes",
+// entities §11): `{entity_id, note_type, params, request_id}`; lists are paged
+// and answer 204 when empty. Only lead notes fire (lead) webhooks.
 import { hal, noContent, problemError, scalars } from './http.mjs';
 import { ACCOUNT_ID, nextId, addNote } from './store.mjs';
 import { MSG } from './customfields.mjs';
@@ -28,9 +29,15 @@ export function serializeNote(ctx, n) {
   return {
     id: n.id, entity_id: n.entity_id, created_by: n.created_by, updated_by: n.updated_by, created_at: n.created_at,
     updated_at: n.updated_at, responsible_user_id: n.responsible_user_id, group_id: n.group_id, note_type: n.note_type,
-    params: { ...n.params }, account_id: ACCOUNT_ID, _links: { self: { href: `${ctx.base}/api/v4/leads/${n.entity_id}/notes/${n.id}` } },
+    params: { ...n.params }, account_id: ACCOUNT_ID, _links: { self: { href: noteHref(ctx, n) } },
   };
 }
+
+const noteHref = (ctx, n) => `${ctx.base}/api/v4/${n.entity_type}/${n.entity_id}/notes/${n.id}`;
+const entityOf = (state, entity, id) => {
+  const rec = Number.isInteger(id) ? state.data[entity].get(id) : null;
+  return rec && !rec.is_deleted ? rec : null;
+};
 
 const num = (x) => (typeof x === 'string' ? Number(x) : NaN);
 
@@ -50,31 +57,33 @@ function listFrom(ctx, notes) {
   return hal({ _page: page, _links: pageLinks(ctx, page, limit, slice.length === limit), _embedded: { notes: slice.map((n) => serializeNote(ctx, n)) } });
 }
 
-export function listAllNotes(ctx) {
-  return listFrom(ctx, [...ctx.state.data.notes.values()].filter((n) => !ctx.state.data.leads.get(n.entity_id)?.is_deleted));
-}
+/** GET /api/v4/{entity}/notes */
+export const listAllNotes = (entity) => (ctx) => {
+  const store = ctx.state.data[entity];
+  return listFrom(ctx, [...ctx.state.data.notes.values()].filter((n) => n.entity_type === entity && !store.get(n.entity_id)?.is_deleted));
+};
 
-export function listLeadNotes(ctx) {
-  const ids = ctx.state.data.notesByLead.get(ctx.params.id) ?? [];
+/** GET /api/v4/{entity}/{id}/notes */
+export const listEntityNotes = (entity) => (ctx) => {
+  const ids = ctx.state.data.notesBy[entity].get(ctx.params.id) ?? [];
   return listFrom(ctx, ids.map((id) => ctx.state.data.notes.get(id)).filter(Boolean));
-}
+};
 
-export function getNote(ctx) {
+/** GET /api/v4/{entity}/notes/{id} and /{entity}/{id}/notes/{noteId}; unknown → 204. */
+export const getNote = (entity) => (ctx) => {
   const n = ctx.state.data.notes.get(ctx.params.noteId ?? ctx.params.id);
-  if (!n || (ctx.params.noteId && n.entity_id !== ctx.params.id)) return noContent();
+  if (!n || n.entity_type !== entity || (ctx.params.noteId && n.entity_id !== ctx.params.id)) return noContent();
   return hal(serializeNote(ctx, n));
-}
+};
 
-function validateNote(state, item, fixedEntityId) {
+function validateNote(state, entity, item, fixedEntityId) {
   const errors = [];
   const add = (code, path, detail) => errors.push({ code, path, detail });
   if (!isObj(item)) { add('InvalidType', '', MSG.type('array')); return { errors }; }
   const entityId = fixedEntityId ?? item.entity_id;
   if (fixedEntityId === undefined) {
     if (item.entity_id === undefined || item.entity_id === null) add('FieldMissing', 'entity_id', MSG.blank);
-    else if (!Number.isInteger(item.entity_id) || !state.data.leads.get(item.entity_id) || state.data.leads.get(item.entity_id).is_deleted) {
-      add('NotFound', 'entity_id', 'Entity not found');
-    }
+    else if (!entityOf(state, entity, item.entity_id)) add('NotFound', 'entity_id', 'Entity not found');
   }
   if (typeof item.note_type !== 'string' || !REQUIRED[item.note_type]) add('NotSupportedChoice', 'note_type', MSG.choice);
   else if (!isObj(item.params)) add('FieldMissing', 'params', MSG.blank);
@@ -89,54 +98,72 @@ function validateNote(state, item, fixedEntityId) {
   return { errors, entityId };
 }
 
-function createNotes(ctx, fixedEntityId) {
+function createNotes(ctx, entity, fixedEntityId) {
   const { state } = ctx;
   const body = ctx.body();
-  requireBatch(body, MAX_NOTES);
-  const checked = body.map((item, i) => ({ request_id: requestIdOf(item, i), item, ...validateNote(state, item, fixedEntityId) }));
+  requireBatch(body, MAX_NOTES, state);
+  const checked = body.map((item, i) => ({ request_id: requestIdOf(item, i), item, ...validateNote(state, entity, item, fixedEntityId) }));
   throwIfErrors(checked);
   const now = state.now();
   const out = checked.map((c) => {
-    const lead = state.data.leads.get(c.entityId);
     const note = addNote(state, {
-      id: nextId(state, 'note'), entity_type: 'leads', entity_id: c.entityId,
+      id: nextId(state, 'note'), entity_type: entity, entity_id: c.entityId,
       created_by: c.item.created_by ?? ctx.userId, updated_by: c.item.created_by ?? ctx.userId,
       created_at: Number.isInteger(c.item.created_at) ? c.item.created_at : now, updated_at: now,
       responsible_user_id: c.item.responsible_user_id ?? ctx.userId, group_id: 0, note_type: c.item.note_type,
       params: { ...c.item.params }, is_pinned: false,
     });
-    ctx.events.push(noteEvent(state, lead, note));
-    return { id: note.id, entity_id: note.entity_id, request_id: c.request_id, _links: { self: { href: `${ctx.base}/api/v4/leads/${note.entity_id}/notes/${note.id}` } } };
+    if (entity === 'leads') ctx.events.push(noteEvent(state, state.data.leads.get(c.entityId), note));
+    return { id: note.id, entity_id: note.entity_id, request_id: c.request_id, _links: { self: { href: noteHref(ctx, note) } } };
   });
   return hal({ _links: { self: { href: `${ctx.base}${ctx.path}` } }, _embedded: { notes: out } });
 }
 
-export const createNotesBulk = (ctx) => createNotes(ctx, undefined);
+/** POST /api/v4/{entity}/notes (entity_id in each item) */
+export const createNotesBulk = (entity) => (ctx) => createNotes(ctx, entity, undefined);
 
-export function createLeadNotes(ctx) {
-  const lead = ctx.state.data.leads.get(ctx.params.id);
-  if (!lead || lead.is_deleted) throw problemError(404, 'Entity not found');
-  return createNotes(ctx, lead.id);
+/** POST /api/v4/{entity}/{id}/notes; unknown entity → 404 */
+export const createEntityNotes = (entity) => (ctx) => {
+  const rec = entityOf(ctx.state, entity, ctx.params.id);
+  if (!rec) throw problemError(404, 'Entity not found');
+  return createNotes(ctx, entity, rec.id);
+};
+
+function checkPatch(state, entity, item, i, fixed) {
+  const errors = [];
+  const id = fixed?.noteId ?? (isObj(item) ? item.id : undefined);
+  const note = Number.isInteger(id) ? state.data.notes.get(id) : null;
+  if (!isObj(item)) errors.push({ code: 'InvalidType', path: '', detail: MSG.type('array') });
+  else if (!note || note.entity_type !== entity || (fixed?.entityId !== undefined && note.entity_id !== fixed.entityId)) {
+    errors.push({ code: 'NotFound', path: 'id', detail: 'Entity not found' });
+  } else if (item.params !== undefined && !isObj(item.params)) errors.push({ code: 'InvalidType', path: 'params', detail: MSG.type('array') });
+  return { request_id: requestIdOf(item, i), errors, note, item };
 }
 
-/** PATCH /api/v4/leads/notes: [{id, params}] — params merge. */
-export function patchNotes(ctx) {
+function applyPatch(ctx, c) {
+  Object.assign(c.note.params, c.item.params ?? {});
+  c.note.updated_at = ctx.state.now();
+  c.note.updated_by = ctx.userId;
+  return { id: c.note.id, entity_id: c.note.entity_id, updated_at: c.note.updated_at, request_id: c.request_id };
+}
+
+/** PATCH /api/v4/{entity}/notes and /{entity}/{id}/notes: [{id, params}] — params merge. */
+export const patchNotes = (entity) => (ctx) => {
   const { state } = ctx;
   const body = ctx.body();
-  requireBatch(body, MAX_NOTES);
-  const checked = body.map((item, i) => {
-    const errors = [];
-    const note = isObj(item) && Number.isInteger(item.id) ? state.data.notes.get(item.id) : null;
-    if (!note) errors.push({ code: 'NotFound', path: 'id', detail: 'Entity not found' });
-    else if (item.params !== undefined && !isObj(item.params)) errors.push({ code: 'InvalidType', path: 'params', detail: MSG.type('array') });
-    return { request_id: requestIdOf(item, i), errors, note, item };
-  });
+  requireBatch(body, MAX_NOTES, state);
+  const fixed = ctx.params.id !== undefined ? { entityId: ctx.params.id } : null;
+  const checked = body.map((item, i) => checkPatch(state, entity, item, i, fixed));
   throwIfErrors(checked);
-  const out = checked.map((c) => {
-    Object.assign(c.note.params, c.item.params ?? {});
-    c.note.updated_at = state.now();
-    c.note.updated_by = ctx.userId;
-    return { id: c.note.id, entity_id: c.note.entity_id, updated_at: c.note.updated_at, request_id: c.request_id };
-  });
+  const out = checked.map((c) => applyPatch(ctx, c));
   return hal({ _links: { self: { href: `${ctx.base}${ctx.path}` } }, _embedded: { notes: out } });
-}
+};
+
+/** PATCH /api/v4/{entity}/{id}/notes/{noteId}: one object; unknown note → 404. */
+export const patchNote = (entity) => (ctx) => {
+  const body = ctx.body();
+  const c = checkPatch(ctx.state, entity, body, 0, { entityId: ctx.params.id, noteId: ctx.params.noteId });
+  if (c.errors.length && c.errors[0].code === 'NotFound') throw problemError(404, 'Entity not found');
+  throwIfErrors([c]);
+  return hal(applyPatch(ctx, c));
+};

@@ -3,8 +3,11 @@
 // contacts, companies and notes. Same seed spec → same data (seeded PRNG, fixed
 // timestamps).
 import {
-  ACCOUNT_ID, SUBDOMAIN, emptyData, nextId, newLead, newContact, newCompany, addNote, ensureTag,
+  ACCOUNT_ID, SUBDOMAIN, emptyData, nextId, newLead, newContact, newCompany, newCustomer, addNote, ensureTag,
 } from './store.mjs';
+import { addCatalog, addElement, fieldKeyOf } from './catalogs.mjs';
+import { addTransaction } from './customers.mjs';
+import { createTask } from './tasks.mjs';
 
 /** mulberry32: tiny, fast, good enough for test data. */
 export function prng(seed) {
@@ -54,7 +57,8 @@ function field(state, entity, f) {
   const rec = {
     id: f.id, name: f.name, type: f.type, account_id: ACCOUNT_ID, code: f.code ?? null, sort: f.sort,
     is_api_only: false, enums, group_id: null, required_statuses: [], is_deletable: !f.code,
-    is_predefined: !!f.predefined, entity_type: entity, remind: null, settings: null, nested: null,
+    is_predefined: !!f.predefined, entity_type: f.catalogId ? 'catalogs' : entity, remind: null, settings: null, nested: null,
+    ...(f.catalogId ? { catalog_id: f.catalogId } : {}),
   };
   state.data.customFields[entity].set(rec.id, rec);
   return rec;
@@ -99,7 +103,7 @@ export function buildBase(state) {
   d.account = {
     id: ACCOUNT_ID, name: 'Demo Company', subdomain: SUBDOMAIN,
     created_at: 1577836800, created_by: MAIN_USER_ID, updated_at: 1704067200, updated_by: MAIN_USER_ID,
-    country: 'RU', currency: 'RUB', currency_symbol: '₽', customers_mode: 'disabled',
+    country: 'RU', currency: 'RUB', currency_symbol: '₽', customers_mode: 'periodicity',
     is_unsorted_on: true, mobile_feature_version: 0, is_loss_reason_enabled: true,
     is_helpbot_enabled: false, is_technical_account: false, contact_name_display_order: 1,
     amojo_id: '0b8a3f0e-5c1d-4e2f-9a7b-31000001d3e0', uuid: 'c2f4e6a8-31000001-4d5e-8f90-a1b2c3d4e5f6',
@@ -124,13 +128,59 @@ export function buildBase(state) {
   });
   for (const t of ['VIP', 'Опт', 'Повторная продажа', 'Срочно', 'Выставка', 'Партнёр']) ensureTag(state, 'leads', t);
   for (const t of ['Клиент', 'Поставщик']) ensureTag(state, 'contacts', t);
-  d.catalogs.set(5001, { id: 5001, name: 'Товары', type: 'products', sort: 10, can_add_elements: true, can_link_multiple: true });
+  // products catalog 5001 (type products: SKU, PRICE, DESCRIPTION fields) with elements 600001–600006
+  const products = addCatalog(state, {
+    name: 'Товары', type: 'products', sort: 10, can_add_elements: true, can_link_multiple: true, can_show_in_cards: true,
+    can_be_deleted: false, created_by: MAIN_USER_ID, created_at: 1600000000,
+  });
+  for (const f of PRODUCT_FIELDS) field(state, fieldKeyOf(products.id), { ...f, catalogId: products.id });
   ['Лицензия «Базовая»', 'Лицензия «Расширенная»', 'Внедрение под ключ', 'Обучение персонала', 'Интеграция с 1С', 'Техподдержка (год)']
     .forEach((name, i) => {
-      const id = 600001 + i;
-      d.catalogElements.set(id, { id, name, catalog_id: 5001, price: (i + 1) * 15000 });
+      addElement(state, products.id, {
+        name, created_by: MAIN_USER_ID, created_at: 1600000000 + i * 60,
+        cf: {
+          [PF.sku]: [{ value: PRODUCT_SKUS[i] }],
+          [PF.price]: [{ value: String((i + 1) * 15000) }],
+        },
+      });
     });
+  // customers: fields, statuses (periodicity mode), segments (segments mode)
+  for (const f of CUSTOMER_FIELDS) field(state, 'customers', f);
+  CUSTOMER_STATUSES.forEach(([name, type, color, isDefault], i) => {
+    const id = nextId(state, 'customerStatus');
+    d.customerStatuses.set(id, { id, name, sort: (i + 1) * 10, is_default: isDefault, color, type, conditions: [] });
+  });
+  for (const [name, color] of [['Wholesale', '10599d'], ['Retail', 'ff8f92']]) {
+    const id = nextId(state, 'segment');
+    d.segments.set(id, { id, name, color, created_at: 1600000000, updated_at: 1600000000, available_products_price_types: [PF.price] });
+  }
+  // account task types after the system ones (1 FOLLOW_UP, 2 MEETING)
+  d.taskTypes.push(
+    { id: 2190001, name: 'Send proposal', color: '#ffcc66', icon_id: 5, code: null },
+    { id: 2190002, name: 'Product demo', color: '#99ccff', icon_id: 3, code: null },
+  );
 }
+
+const PRODUCT_FIELDS = [
+  { id: 900401, name: 'SKU', type: 'text', sort: 10, code: 'SKU', predefined: true },
+  { id: 900402, name: 'Price', type: 'price', sort: 20, code: 'PRICE', predefined: true },
+  { id: 900403, name: 'Description', type: 'textarea', sort: 30, code: 'DESCRIPTION', predefined: true },
+];
+export const PF = { sku: 900401, price: 900402, description: 900403 };
+const PRODUCT_SKUS = ['LIC-BASIC', 'LIC-PRO', 'IMPL-TURNKEY', 'TRAIN-STAFF', 'INT-1C', 'SUPPORT-1Y'];
+const CUSTOMER_FIELDS = [
+  { id: 900301, name: 'Loyalty card', type: 'text', sort: 10 },
+  { id: 900302, name: 'Preferred channel', type: 'select', sort: 20, enums: ['Email', 'Phone', 'Messenger'] },
+  { id: 900303, name: 'Contract until', type: 'date', sort: 30 },
+];
+// [name, type (0 regular, 1 purchase expected, 2 did not buy, 3 closed, 4 bought recently), color, is_default]
+const CUSTOMER_STATUSES = [
+  ['New customer', 0, '#c1e0ff', true],
+  ['Bought recently', 4, '#87f2c0', false],
+  ['Purchase expected', 1, '#fffd7f', false],
+  ['Did not buy', 2, '#ff8f92', false],
+  ['Closed', 3, '#e6e8ea', false],
+];
 
 // ---- generated leads ---------------------------------------------------------
 const RU_DEALS = ['Поставка оборудования', 'Внедрение CRM', 'Разработка сайта', 'Аудит отдела продаж', 'Годовая подписка',
@@ -162,7 +212,7 @@ function translit(s) {
 }
 
 export function normalizeSeed(spec) {
-  if (spec === undefined || spec === null || spec === 'base' || spec === false) return { leads: 0 };
+  if (spec === undefined || spec === null || spec === 'base' || spec === false) return { leads: 0, samples: 'base' };
   if (spec === 'demo' || spec === true) return demoSpec();
   if (typeof spec === 'number') return { leads: spec };
   if (typeof spec === 'object') return spec.demo ? { ...demoSpec(), ...spec } : { ...spec };
@@ -170,7 +220,7 @@ export function normalizeSeed(spec) {
 }
 
 function demoSpec() {
-  return { demo: true, leads: 300, contactsPerLead: 1, companyRatio: 0.6, maxNotesPerLead: 3, random: 42 };
+  return { demo: true, samples: 'demo', leads: 300, contactsPerLead: 1, companyRatio: 0.6, maxNotesPerLead: 3, random: 42 };
 }
 
 /** Rebuilds all CRM data from a seed spec (see normalizeSeed). */
@@ -178,8 +228,156 @@ export function applySeed(state, rawSpec) {
   const spec = normalizeSeed(rawSpec);
   state.data = emptyData();
   buildBase(state);
+  const created = state.stats?.leadsCreated;
+  // Samples first: their fixed ids (39…, 49…, 69…) sit below the counters, so stores stay id-ordered.
+  if (spec.samples) addSamples(state);
   if (spec.leads > 0) generateLeads(state, spec);
+  if (spec.samples === 'demo') addDemoExtras(state);
+  if (state.stats) state.stats.leadsCreated = created; // seeding is not "creating leads"
   return spec;
+}
+
+// ---- named samples ('base' and 'demo' seeds) ---------------------------------------
+const day = 86400;
+
+function multitext(state, entity, code, value, enumCode) {
+  const f = [...state.data.customFields[entity].values()].find((x) => x.code === code);
+  const e = f.enums.find((x) => x.value === enumCode);
+  return { value, enum_id: e.id, enum_code: e.value };
+}
+
+function cfOf(state, entity, spec) {
+  const cf = {};
+  const byCode = (code) => [...state.data.customFields[entity].values()].find((x) => x.code === code);
+  for (const [code, values] of Object.entries(spec)) {
+    const f = byCode(code);
+    cf[f.id] = f.type === 'multitext' ? values.map(([v, en]) => multitext(state, entity, code, v, en)) : values.map((v) => ({ value: v }));
+  }
+  return cf;
+}
+
+// Phones in varied formats and e-mails in mixed case (README "The account").
+export const SAMPLE_CONTACTS = [
+  { id: 39000001, first: 'John', last: 'Smith', company: 49000001, tags: ['Клиент'],
+    cf: { PHONE: [['+7 (900) 123-45-67', 'MOB']], EMAIL: [['John.Smith@Example.com', 'WORK']], POSITION: ['CEO'] } },
+  { id: 39000002, first: 'Emily', last: 'Johnson', tags: [],
+    cf: { PHONE: [['89001112233', 'WORK'], ['+1 212 555 0199', 'HOME']], EMAIL: [['EMILY.J@GMAIL.COM', 'PRIV']] } },
+  { id: 39000003, first: 'Michael', last: 'Brown', company: 49000001, tags: ['Поставщик'],
+    cf: { PHONE: [['8 (812) 700-00-01', 'WORKDD']], EMAIL: [['m.brown@Acme-Corp.com', 'WORK'], ['Mike.Brown@Mail.Example', 'PRIV']], POSITION: ['Purchasing manager'] } },
+  { id: 39000004, first: 'Sarah', last: 'Taylor', tags: [],
+    cf: { PHONE: [['+7 900 555 66 77', 'MOB']], EMAIL: [['sarah.taylor@example.com', 'WORK']] } },
+  { id: 39000005, first: 'Laura', last: 'Davies', tags: [], cf: { EMAIL: [['Laura.Davies@Example.org', 'OTHER']] } },
+  { id: 39000006, first: 'Robert', last: 'Clark', company: 49000002, tags: [],
+    cf: { PHONE: [['+44 20 7946 0958', 'WORK'], ['8-495-765-43-21', 'FAX']], EMAIL: [['Robert.Clark@Globex.co.uk', 'WORK']] } },
+];
+export const SAMPLE_COMPANIES = [
+  { id: 49000001, name: 'Acme Corp', tags: ['Key account'],
+    cf: { PHONE: [['+7 (495) 123-45-67', 'WORK']], EMAIL: [['Sales@Acme-Corp.com', 'WORK']], WEB: ['https://acme-corp.example'], ADDRESS: ['1 Industrial Way, Springfield'] } },
+  { id: 49000002, name: 'Globex LLC', tags: [],
+    cf: { PHONE: [['8-800-555-35-35', 'OTHER']], EMAIL: [['INFO@GLOBEX.EXAMPLE', 'WORK']], WEB: ['https://globex.example'] } },
+  { id: 49000003, name: 'Initech', tags: [], cf: { PHONE: [['+1 (212) 555-0100', 'WORK']], EMAIL: [['hello@initech.example', 'OTHER']] } },
+];
+
+function sampleNote(state, id, entityType, entityId, text, at) {
+  addNote(state, {
+    id, entity_type: entityType, entity_id: entityId, created_by: MAIN_USER_ID, updated_by: MAIN_USER_ID, created_at: at,
+    updated_at: at, responsible_user_id: MAIN_USER_ID, group_id: 0, note_type: 'common', params: { text }, is_pinned: false,
+  });
+}
+
+function sampleCustomer(state, f) {
+  const d = state.data;
+  const c = newCustomer({
+    id: nextId(state, 'customer'), name: f.name, next_price: f.next_price, next_date: f.next_date, periodicity: f.periodicity,
+    status_id: f.status_id, responsible_user_id: f.responsible ?? MAIN_USER_ID, created_by: MAIN_USER_ID, updated_by: MAIN_USER_ID,
+    created_at: f.created_at, segments: f.segments ?? [], contacts: f.contacts ?? [], company_id: f.company ?? null,
+    tags: (f.tags ?? []).map((t) => ensureTag(state, 'customers', t).id),
+  });
+  c.group_id = d.users.get(c.responsible_user_id).group_id;
+  for (const [fieldId, value] of Object.entries(f.cf ?? {})) {
+    const field = d.customFields.customers.get(Number(fieldId));
+    const e = field.enums?.find((x) => x.value === value);
+    c.cf[fieldId] = [e ? { value: e.value, enum_id: e.id, enum_code: null } : { value }];
+  }
+  d.customers.set(c.id, c);
+  for (const t of f.transactions ?? []) {
+    addTransaction(state, c, { price: t.price, comment: t.comment, completed_at: t.at, created_at: t.at, created_by: MAIN_USER_ID, elements: t.elements ?? [] }, MAIN_USER_ID);
+  }
+  return c;
+}
+
+/** Named contacts, companies, customers, tasks and notes of the 'base' and 'demo' seeds. */
+function addSamples(state) {
+  const d = state.data;
+  SAMPLE_COMPANIES.forEach((s, i) => {
+    d.companies.set(s.id, newCompany({
+      id: s.id, name: s.name, responsible_user_id: MAIN_USER_ID, created_by: MAIN_USER_ID, updated_by: MAIN_USER_ID,
+      created_at: SEED_EPOCH + i * day, cf: cfOf(state, 'companies', s.cf), tags: s.tags.map((t) => ensureTag(state, 'companies', t).id),
+    }));
+  });
+  SAMPLE_CONTACTS.forEach((s, i) => {
+    const responsible = [8000001, 8000002, 8000003][i % 3];
+    d.contacts.set(s.id, newContact({
+      id: s.id, name: `${s.first} ${s.last}`, first_name: s.first, last_name: s.last, responsible_user_id: responsible,
+      group_id: d.users.get(responsible).group_id, created_by: MAIN_USER_ID, updated_by: MAIN_USER_ID, created_at: SEED_EPOCH + i * day + 3600,
+      company_id: s.company ?? null, cf: cfOf(state, 'contacts', s.cf), tags: s.tags.map((t) => ensureTag(state, 'contacts', t).id),
+    }));
+  });
+  // The false positive of a phone search: 9001234567 is John Smith's phone, and also in a note on Sarah Taylor.
+  sampleNote(state, 69000001, 'contacts', 39000004, 'Referred by John Smith, his mobile is 79001234567', SEED_EPOCH + 4 * day);
+  sampleNote(state, 69000002, 'companies', 49000001, 'Signed the framework agreement for 2024', SEED_EPOCH + 5 * day);
+  const acme = sampleCustomer(state, {
+    name: 'Acme Corp annual supply', next_price: 180000, next_date: SEED_EPOCH + 395 * day, periodicity: 365, status_id: 62000002,
+    created_at: SEED_EPOCH + 7 * day, segments: [401], contacts: [{ id: 39000001, is_main: true }, { id: 39000003, is_main: false }],
+    company: 49000001, tags: ['Wholesale'], cf: { 900301: 'AC-0001', 900302: 'Email' },
+    transactions: [{ price: 180000, comment: 'Annual supply 2024', at: SEED_EPOCH + 30 * day, elements: [{ id: 600002, catalog_id: 5001, quantity: 1 }] }],
+  });
+  const emily = sampleCustomer(state, {
+    name: 'Emily Johnson subscription', next_price: 4900, next_date: SEED_EPOCH + 60 * day, periodicity: 30, status_id: 62000001,
+    created_at: SEED_EPOCH + 8 * day, segments: [402], contacts: [{ id: 39000002, is_main: true }], cf: { 900302: 'Messenger' },
+    transactions: [{ price: 4900, comment: 'January', at: SEED_EPOCH + 10 * day }, { price: 4900, comment: 'February', at: SEED_EPOCH + 41 * day }],
+  });
+  sampleNote(state, 69000003, 'customers', acme.id, 'Prefers invoices at the start of the month', SEED_EPOCH + 9 * day);
+  const task = (text, entityType, entityId, typeId, due, responsible, extra = {}) => createTask(state, {
+    text, entity_type: entityType, entity_id: entityId, task_type_id: typeId, complete_till: SEED_EPOCH + due * day,
+    responsible_user_id: responsible, created_by: MAIN_USER_ID, created_at: SEED_EPOCH + 12 * day, ...extra,
+  }, MAIN_USER_ID);
+  task('Call John Smith about the renewal', 'contacts', 39000001, 1, 33, 8000001);
+  task('Meeting at the Acme Corp office', 'companies', 49000001, 2, 35, 8000003, { duration: 3600 });
+  task('Send the proposal to Globex', 'companies', 49000002, 2190001, 31, 8000002, { is_completed: true, result: { text: 'Proposal sent by e-mail' } });
+  task('Renewal reminder for Acme Corp', 'customers', acme.id, 1, 50, 8000001);
+  task('Check the payment from Emily Johnson', 'customers', emily.id, 1, 40, 8000004);
+  task('Prepare the quarterly report', undefined, undefined, 1, 90, 8000002);
+}
+
+/**
+ * Demo only, after the generated leads: tasks and products on leads, more
+ * customers, a services catalog. No unsorted records: they would add leads,
+ * and the seeds keep the lead count exactly what was asked for.
+ */
+function addDemoExtras(state) {
+  const d = state.data;
+  const open = [...d.leads.values()].filter((l) => l.status_id !== WON && l.status_id !== LOST).slice(0, 16);
+  const texts = ['Call back about the offer', 'Send the contract draft', 'Product demo for the team', 'Follow up on the invoice'];
+  open.slice(0, 12).forEach((l, i) => createTask(state, {
+    text: texts[i % texts.length], entity_type: 'leads', entity_id: l.id, task_type_id: [1, 2190001, 2190002, 2][i % 4],
+    complete_till: l.created_at + (i + 2) * day, responsible_user_id: l.responsible_user_id, created_by: l.responsible_user_id,
+    created_at: l.created_at + 3600, ...(i % 5 === 4 ? { is_completed: true, result: { text: 'Done' } } : {}),
+  }, l.responsible_user_id));
+  open.slice(0, 8).forEach((l, i) => {
+    l.catalog_elements.push({ id: 600001 + (i % 6), catalog_id: 5001, quantity: (i % 3) + 1, price_id: PF.price });
+  });
+  const services = addCatalog(state, { name: 'Services', type: 'regular', sort: 20, created_by: MAIN_USER_ID, created_at: 1600000000 });
+  ['Onboarding session', 'Custom report', 'Priority support (month)'].forEach((name, i) => addElement(state, services.id, { name, created_by: MAIN_USER_ID, created_at: 1600000000 + i }));
+  sampleCustomer(state, {
+    name: 'Globex maintenance contract', next_price: 25000, next_date: SEED_EPOCH + 90 * day, periodicity: 90, status_id: 62000003,
+    created_at: SEED_EPOCH + 15 * day, segments: [401], contacts: [{ id: 39000006, is_main: true }], company: 49000002, tags: ['Wholesale'],
+    transactions: [{ price: 25000, comment: 'Q1 maintenance', at: SEED_EPOCH + 20 * day }],
+  });
+  sampleCustomer(state, {
+    name: 'Initech pilot', next_price: 9900, next_date: SEED_EPOCH + 45 * day, periodicity: 30, status_id: 62000004,
+    created_at: SEED_EPOCH + 16 * day, company: 49000003,
+  });
 }
 
 /**

@@ -18,8 +18,36 @@ import * as cat from './catalog.mjs';
 import * as con from './contacts.mjs';
 import * as notes from './notes.mjs';
 import * as links from './links.mjs';
+import * as cus from './customers.mjs';
+import * as tasks from './tasks.mjs';
+import * as uns from './unsorted.mjs';
+import * as catalogs from './catalogs.mjs';
 import { listWebhooks, subscribeWebhook, unsubscribeWebhook, dispatch } from './webhooks.mjs';
 import { createAdmin, buildAdminRouter } from './admin.mjs';
+
+/** Notes, links, tags and custom fields: the same routes for leads, contacts, companies, customers. */
+function addEntityCommon(r, entity, wrap = (h) => h) {
+  const add = (method, path, h) => r.add(method, `/api/v4/${entity}${path}`, wrap(h));
+  add('GET', '/custom_fields', cat.listCustomFields(entity));
+  add('GET', '/custom_fields/{id}', cat.getCustomField(entity));
+  add('GET', '/tags', cat.listTags(entity));
+  add('POST', '/tags', cat.createTags(entity));
+  add('GET', '/notes', notes.listAllNotes(entity));
+  add('POST', '/notes', notes.createNotesBulk(entity));
+  add('PATCH', '/notes', notes.patchNotes(entity));
+  add('GET', '/notes/{id}', notes.getNote(entity));
+  add('GET', '/links', links.getLinksBulk(entity));
+  add('POST', '/link', links.linkBulk(entity));
+  add('POST', '/unlink', links.unlinkBulk(entity));
+  add('GET', '/{id}/notes', notes.listEntityNotes(entity));
+  add('POST', '/{id}/notes', notes.createEntityNotes(entity));
+  add('PATCH', '/{id}/notes', notes.patchNotes(entity));
+  add('GET', '/{id}/notes/{noteId}', notes.getNote(entity));
+  add('PATCH', '/{id}/notes/{noteId}', notes.patchNote(entity));
+  add('GET', '/{id}/links', links.getLinks(entity));
+  add('POST', '/{id}/link', links.link(entity));
+  add('POST', '/{id}/unlink', links.unlink(entity));
+}
 
 function buildApiRouter() {
   const r = new Router();
@@ -49,42 +77,70 @@ function buildApiRouter() {
   r.add('GET', '/api/v4/leads/pipelines/{id}', cat.getPipeline);
   r.add('GET', '/api/v4/leads/pipelines/{id}/statuses', cat.listStatuses);
   r.add('GET', '/api/v4/leads/pipelines/{id}/statuses/{statusId}', cat.getStatus);
-  r.add('GET', '/api/v4/leads/custom_fields', cat.listCustomFields('leads'));
-  r.add('GET', '/api/v4/leads/custom_fields/{id}', cat.getCustomField('leads'));
   r.add('GET', '/api/v4/leads/loss_reasons', cat.listLossReasons);
   r.add('GET', '/api/v4/leads/loss_reasons/{id}', cat.getLossReason);
-  r.add('GET', '/api/v4/leads/tags', cat.listTags('leads'));
-  r.add('POST', '/api/v4/leads/tags', cat.createTags('leads'));
-  r.add('GET', '/api/v4/leads/notes', notes.listAllNotes);
-  r.add('POST', '/api/v4/leads/notes', notes.createNotesBulk);
-  r.add('PATCH', '/api/v4/leads/notes', notes.patchNotes);
-  r.add('GET', '/api/v4/leads/notes/{id}', notes.getNote);
-  r.add('GET', '/api/v4/leads/links', links.getLinksBulk);
-  r.add('POST', '/api/v4/leads/link', links.linkBulk);
-  r.add('POST', '/api/v4/leads/unlink', links.unlinkBulk);
+  // unsorted (incoming leads); {uid} is a hex string
+  r.add('GET', '/api/v4/leads/unsorted', uns.listUnsorted);
+  r.add('GET', '/api/v4/leads/unsorted/summary', uns.unsortedSummary);
+  r.add('POST', '/api/v4/leads/unsorted/forms', uns.createForms);
+  r.add('POST', '/api/v4/leads/unsorted/sip', uns.createSip);
+  r.add('GET', '/api/v4/leads/unsorted/{uid}', uns.getUnsorted);
+  r.add('POST', '/api/v4/leads/unsorted/{uid}/accept', uns.acceptUnsorted);
+  r.add('DELETE', '/api/v4/leads/unsorted/{uid}/decline', uns.declineUnsorted);
+  r.add('POST', '/api/v4/leads/unsorted/{uid}/link', uns.linkUnsorted);
+  addEntityCommon(r, 'leads');
   r.add('GET', '/api/v4/leads/{id}', getLead);
   r.add('PATCH', '/api/v4/leads/{id}', patchLead);
-  r.add('GET', '/api/v4/leads/{id}/notes', notes.listLeadNotes);
-  r.add('POST', '/api/v4/leads/{id}/notes', notes.createLeadNotes);
-  r.add('GET', '/api/v4/leads/{id}/notes/{noteId}', notes.getNote);
-  r.add('GET', '/api/v4/leads/{id}/links', links.getLeadLinks);
-  r.add('POST', '/api/v4/leads/{id}/link', links.linkLead);
-  r.add('POST', '/api/v4/leads/{id}/unlink', links.unlinkLead);
   // contacts & companies
-  for (const [entity, list, get, create] of [
-    ['contacts', con.listContacts, con.getContact, con.createContacts],
-    ['companies', con.listCompanies, con.getCompany, con.createCompanies],
+  for (const [entity, list, get, create, patchMany, patchOne] of [
+    ['contacts', con.listContacts, con.getContact, con.createContacts, con.patchContacts, con.patchContact],
+    ['companies', con.listCompanies, con.getCompany, con.createCompanies, con.patchCompanies, con.patchCompany],
   ]) {
     r.add('GET', `/api/v4/${entity}`, list);
     r.add('POST', `/api/v4/${entity}`, create);
-    r.add('GET', `/api/v4/${entity}/custom_fields`, cat.listCustomFields(entity));
-    r.add('GET', `/api/v4/${entity}/custom_fields/{id}`, cat.getCustomField(entity));
-    r.add('GET', `/api/v4/${entity}/tags`, cat.listTags(entity));
-    r.add('POST', `/api/v4/${entity}/tags`, cat.createTags(entity));
+    r.add('PATCH', `/api/v4/${entity}`, patchMany);
+    addEntityCommon(r, entity);
     r.add('GET', `/api/v4/${entity}/{id}`, get);
+    r.add('PATCH', `/api/v4/${entity}/{id}`, patchOne);
   }
-  r.add('GET', '/api/v4/catalogs', cat.listCatalogs);
-  r.add('GET', '/api/v4/catalogs/{id}/elements', cat.listCatalogElements);
+  // customers (every route checks customers_mode)
+  r.add('PATCH', '/api/v4/customers/mode', cus.patchMode);
+  r.add('GET', '/api/v4/customers', cus.listCustomers);
+  r.add('POST', '/api/v4/customers', cus.createCustomers);
+  r.add('PATCH', '/api/v4/customers', cus.patchCustomers);
+  r.add('GET', '/api/v4/customers/transactions', cus.listTransactions);
+  r.add('GET', '/api/v4/customers/transactions/{id}', cus.getTransaction);
+  r.add('DELETE', '/api/v4/customers/transactions/{id}', cus.deleteTransaction);
+  r.add('GET', '/api/v4/customers/statuses', cus.listCustomerStatuses);
+  r.add('GET', '/api/v4/customers/statuses/{id}', cus.getCustomerStatus);
+  r.add('GET', '/api/v4/customers/segments', cus.listSegments);
+  r.add('GET', '/api/v4/customers/segments/{id}', cus.getSegment);
+  addEntityCommon(r, 'customers', (h) => cus.gated('customers', h));
+  r.add('GET', '/api/v4/customers/{id}', cus.getCustomer);
+  r.add('PATCH', '/api/v4/customers/{id}', cus.patchCustomer);
+  r.add('GET', '/api/v4/customers/{id}/transactions', cus.listCustomerTransactions);
+  r.add('POST', '/api/v4/customers/{id}/transactions', cus.createTransactions);
+  r.add('GET', '/api/v4/customers/{id}/transactions/{txId}', cus.getTransaction);
+  r.add('DELETE', '/api/v4/customers/{id}/transactions/{txId}', cus.deleteTransaction);
+  // tasks
+  r.add('GET', '/api/v4/tasks', tasks.listTasks);
+  r.add('POST', '/api/v4/tasks', tasks.createTasks);
+  r.add('PATCH', '/api/v4/tasks', tasks.patchTasks);
+  r.add('GET', '/api/v4/tasks/{id}', tasks.getTask);
+  r.add('PATCH', '/api/v4/tasks/{id}', tasks.patchTask);
+  // catalogs (lists) and elements
+  r.add('GET', '/api/v4/catalogs', catalogs.listCatalogs);
+  r.add('POST', '/api/v4/catalogs', catalogs.createCatalogs);
+  r.add('PATCH', '/api/v4/catalogs', catalogs.patchCatalogs);
+  r.add('GET', '/api/v4/catalogs/{id}', catalogs.getCatalog);
+  r.add('PATCH', '/api/v4/catalogs/{id}', catalogs.patchCatalog);
+  r.add('GET', '/api/v4/catalogs/{id}/custom_fields', cat.listCustomFields('catalogs'));
+  r.add('GET', '/api/v4/catalogs/{id}/custom_fields/{fieldId}', cat.getCustomField('catalogs'));
+  r.add('GET', '/api/v4/catalogs/{id}/elements', catalogs.listElements);
+  r.add('POST', '/api/v4/catalogs/{id}/elements', catalogs.createElements);
+  r.add('PATCH', '/api/v4/catalogs/{id}/elements', catalogs.patchElements);
+  r.add('GET', '/api/v4/catalogs/{id}/elements/{elementId}', catalogs.getElement);
+  r.add('PATCH', '/api/v4/catalogs/{id}/elements/{elementId}', catalogs.patchElement);
   // webhooks
   r.add('GET', '/api/v4/webhooks', listWebhooks);
   r.add('POST', '/api/v4/webhooks', subscribeWebhook);

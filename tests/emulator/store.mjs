@@ -30,6 +30,10 @@ export function defaultConfig(options = {}) {
     webhookDisableAfterFailures: options.webhookDisableAfterFailures ?? 100,
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? [],
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
+    // Largest write array any batch endpoint accepts (on top of each endpoint's
+    // own maximum: 250, complex 50). amoCRM's real server limit is UNVERIFIED
+    // (the PHP README recommends 50); 250 by default.
+    maxWriteBatch: options.maxWriteBatch ?? 250,
     requestLogLimit: options.requestLogLimit ?? 10000,
     deliveryLogLimit: options.deliveryLogLimit ?? 2000,
     quiet: options.quiet ?? true,
@@ -55,27 +59,39 @@ export function newStats(state) {
 
 /** Empty CRM data; seed.mjs fills it. Ids start at realistic-looking offsets. */
 export function emptyData() {
+  const notesBy = { leads: new Map(), contacts: new Map(), companies: new Map(), customers: new Map() };
   return {
     account: null,
     users: new Map(),
     groups: [],
     pipelines: new Map(),
-    customFields: { leads: new Map(), contacts: new Map(), companies: new Map() },
+    // Catalog fields live under `catalog_<catalog id>` (created with the catalog).
+    customFields: { leads: new Map(), contacts: new Map(), companies: new Map(), customers: new Map() },
     lossReasons: new Map(),
-    tags: { leads: new Map(), contacts: new Map(), companies: new Map() },
-    tagIndex: { leads: new Map(), contacts: new Map(), companies: new Map() }, // lower(name) → id
+    tags: { leads: new Map(), contacts: new Map(), companies: new Map(), customers: new Map() },
+    tagIndex: { leads: new Map(), contacts: new Map(), companies: new Map(), customers: new Map() }, // lower(name) → id
+    taskTypes: [], // account task types after the system ones (1 FOLLOW_UP, 2 MEETING)
     catalogs: new Map(),
     catalogElements: new Map(),
     sources: new Map(), // external_id → source_id
     leads: new Map(),
     contacts: new Map(),
     companies: new Map(),
+    customers: new Map(),
+    customerStatuses: new Map(),
+    segments: new Map(),
+    transactions: new Map(),
+    tasks: new Map(),
+    unsorted: new Map(), // uid → incoming lead record
     notes: new Map(),
-    notesByLead: new Map(),
+    notesBy, // entity type → Map(entity id → [note ids])
+    notesByLead: notesBy.leads,
     webhooks: new Map(),
     ids: {
       lead: 20000000, contact: 40000000, company: 50000000, note: 70000000,
       tag: 10000, webhook: 1000, source: 100, field: 900000, enum: 500000,
+      customer: 60000000, customerStatus: 62000000, segment: 400, transaction: 65000000,
+      task: 30000000, catalog: 5000, element: 600000, unsorted: 0,
     },
   };
 }
@@ -152,6 +168,7 @@ export function newContact(f) {
     created_by: f.created_by ?? 0, updated_by: f.updated_by ?? 0,
     created_at: f.created_at, updated_at: f.updated_at ?? f.created_at,
     closest_task_at: null, is_deleted: false, cf: f.cf ?? {}, tags: f.tags ?? [], company_id: f.company_id ?? null,
+    catalog_elements: f.catalog_elements ?? [], in_unsorted: f.in_unsorted ?? null,
   };
 }
 
@@ -161,13 +178,28 @@ export function newCompany(f) {
     created_by: f.created_by ?? 0, updated_by: f.updated_by ?? 0,
     created_at: f.created_at, updated_at: f.updated_at ?? f.created_at,
     closest_task_at: null, is_deleted: false, cf: f.cf ?? {}, tags: f.tags ?? [],
+    catalog_elements: f.catalog_elements ?? [], in_unsorted: f.in_unsorted ?? null,
   };
 }
 
+export function newCustomer(f) {
+  return {
+    id: f.id, name: f.name ?? '', next_price: f.next_price ?? 0, next_date: f.next_date ?? null,
+    responsible_user_id: f.responsible_user_id, group_id: f.group_id ?? 0, status_id: f.status_id ?? null,
+    periodicity: f.periodicity ?? 0, created_by: f.created_by ?? 0, updated_by: f.updated_by ?? 0,
+    created_at: f.created_at, updated_at: f.updated_at ?? f.created_at, closest_task_at: null, is_deleted: false,
+    cf: f.cf ?? {}, tags: f.tags ?? [], segments: f.segments ?? [], contacts: f.contacts ?? [], company_id: f.company_id ?? null,
+    catalog_elements: f.catalog_elements ?? [], ltv: 0, purchases_count: 0, average_check: 0,
+  };
+}
+
+/** Stores a note and indexes it under its entity (`entity_type`, default leads). */
 export function addNote(state, note) {
+  note.entity_type ??= 'leads';
   state.data.notes.set(note.id, note);
-  let list = state.data.notesByLead.get(note.entity_id);
-  if (!list) state.data.notesByLead.set(note.entity_id, (list = []));
+  const idx = state.data.notesBy[note.entity_type];
+  let list = idx.get(note.entity_id);
+  if (!list) idx.set(note.entity_id, (list = []));
   list.push(note.id);
   return note;
 }

@@ -67,15 +67,18 @@ export function requestIdOf(item, index) {
 }
 
 /**
- * Batch body guard: must be a non-empty array of at most `max` items
- * (over → 400; the emulator documents 250 for leads, 50 for complex).
+ * Batch body guard: must be a non-empty array of at most `max` items and at
+ * most the runtime `maxWriteBatch` (over → 400 problem+json; the emulator
+ * documents 250 per endpoint, 50 for complex).
  */
-export function requireBatch(body, max) {
+export function requireBatch(body, max, state) {
   if (!Array.isArray(body)) {
     throw validationError([{ request_id: '0', errors: [err('InvalidType', '', 'This value should be of type array.')] }]);
   }
   if (body.length === 0) throw validationError([{ request_id: '0', errors: [err('Count', '', 'This collection should contain 1 element or more.')] }]);
-  if (body.length > max) throw problemError(400, `Too many entities in request: ${body.length}, maximum is ${max}`);
+  const runtime = state?.config?.maxWriteBatch;
+  const limit = Number.isInteger(runtime) && runtime > 0 ? Math.min(max, runtime) : max;
+  if (body.length > limit) throw problemError(400, `Too many entities in request: ${body.length}, maximum is ${limit}`);
 }
 
 /** Throws the whole-request 400 when any item failed (atomic batches). */
