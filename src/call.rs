@@ -1,15 +1,19 @@
 //! One execution of a node operation: the JSON the shell hands over, checked
-//! and turned into a running [`Driver`].
+//! and turned into a running [`Driver`], fed with the process's state.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::account::{AccountAddress, AddressConfig};
-use crate::engine::{Driver, Step};
-use crate::error::NodeError;
+use crate::engine::driver::Env;
+use crate::engine::{Driver, Operation, Step};
+use crate::entity::find_or_create::FindOrCreate;
+use crate::entity::{self, Entity, Planned};
+use crate::error::{ErrorKind, NodeError};
 use crate::http::{Outcome, Request, Response, TransportFailure};
-use crate::lead;
-use crate::ratelimit::{RateLimiter, DEFAULT_PER_SECOND};
+use crate::process::Process;
+use crate::ratelimit::DEFAULT_PER_SECOND;
 
 /// Upper bound for the credential's request-rate setting: far above amoCRM's
 /// documented 7/s, to allow accounts with a raised limit, and low enough that a
@@ -22,30 +26,78 @@ pub struct CallInput {
     pub resource: String,
     pub operation: String,
     pub account: AddressConfig,
+    /// The first input items (all of them unless `more`).
     #[serde(default)]
     pub items: Vec<Value>,
+    /// More items will be fed after these.
+    #[serde(default)]
+    pub more: bool,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
     /// How the credential authenticates: `longLivedToken`, `oauth` (tokens
     /// managed by this package) or `oauth2` (n8n's OAuth2 credential).
     #[serde(default)]
     pub auth: String,
-    /// The shell's clock, for caches; the core reads no clock of its own.
+    /// n8n's "Continue On Fail" (the node's On Error setting).
     #[serde(default)]
-    pub now_ms: f64,
-    /// Index of `items[0]` among the node's input items.
-    #[serde(default)]
-    pub first_item: usize,
+    pub continue_on_fail: bool,
 }
 
 /// The cheapest authenticated read amoCRM offers, used to renew an expired
 /// access token through n8n's 401 handling.
 pub const REAUTH_PROBE_PATH: &str = "/api/v4/account";
 
+/// The entity a node resource works on.
+pub fn entity_of(resource: &str) -> Option<&'static Entity> {
+    match resource {
+        "lead" => Some(&crate::lead::LEADS),
+        "contact" => Some(&crate::contact::CONTACTS),
+        "company" => Some(&crate::company::COMPANIES),
+        _ => None,
+    }
+}
+
+/// The operation `resource`/`operation` names.
+fn plan(resource: &str, operation: &str, account: AccountAddress) -> Result<Planned, NodeError> {
+    let op: Box<dyn Operation> = match (resource, operation) {
+        ("request", _) => Box::new(crate::custom::CustomRequest::new(account)),
+        ("webhook", name) => crate::webhook::operation(name, account)?,
+        ("lead", "createComplex") => {
+            let op = crate::entity::batch::Batcher::new(crate::lead::complex::CreateComplex, account);
+            return Ok(Planned {
+                op: Box::new(op),
+                writes: true,
+            });
+        }
+        ("contact", "findOrCreate") => {
+            let op = FindOrCreate::new(&crate::contact::find::ContactMatcher, account);
+            return Ok(Planned {
+                op: Box::new(op),
+                writes: true,
+            });
+        }
+        ("company", "findOrCreate") => {
+            let op = FindOrCreate::new(&crate::company::find::CompanyMatcher, account);
+            return Ok(Planned {
+                op: Box::new(op),
+                writes: true,
+            });
+        }
+        (resource, name) => {
+            let entity =
+                entity_of(resource).ok_or_else(|| NodeError::internal(format!("unknown resource \"{resource}\"")))?;
+            return entity::operation(entity, name, account)
+                .ok_or_else(|| NodeError::internal(format!("the {resource} resource has no operation \"{name}\"")));
+        }
+    };
+    Ok(Planned { op, writes: false })
+}
+
 pub struct Call {
     driver: Driver,
     account_key: String,
     per_second: u32,
+    first_items: Option<(Vec<Value>, bool)>,
 }
 
 impl Call {
@@ -58,7 +110,7 @@ impl Call {
             Some(r) if r.fract() == 0.0 && (1.0..=MAX_PER_SECOND as f64).contains(&r) => r as u32,
             Some(r) => {
                 return Err(NodeError::new(
-                    crate::error::ErrorKind::Input,
+                    ErrorKind::Input,
                     format!(
                         "Credential field \"Requests per Second\": {} is not allowed; use a whole number from 1 to {MAX_PER_SECOND} (amoCRM allows 7)",
                         serde_json::Value::from(r)
@@ -68,44 +120,77 @@ impl Call {
         };
         let account_key = account.origin().to_string();
         let probe = Request::get(account.url(REAUTH_PROBE_PATH));
-        let op = match input.resource.as_str() {
-            "lead" => lead::operation(&input.operation, account, input.items, input.now_ms)?,
-            "request" => Box::new(crate::custom::CustomRequest::new(account, input.items)),
-            "webhook" => crate::webhook::operation(&input.operation, account, input.items)?,
-            other => return Err(NodeError::internal(format!("unknown resource \"{other}\""))),
-        };
+        let Planned { op, writes } = plan(&input.resource, &input.operation, account)?;
+        let driver = Driver::new(op).continue_on_fail(input.continue_on_fail).writes(writes);
         let driver = match input.auth.as_str() {
-            "longLivedToken" => Driver::new(op),
-            _ => Driver::new(op).with_reauthentication(probe),
-        }
-        .with_first_item(input.first_item);
+            "longLivedToken" => driver,
+            _ => driver.with_reauthentication(probe),
+        };
         Ok(Call {
             driver,
             account_key,
             per_second,
+            first_items: Some((input.items, !input.more)),
         })
     }
 
-    pub fn start(&mut self) -> Step {
-        self.driver.start()
+    pub fn start(&mut self, process: &mut Process, now_ms: f64) -> Step {
+        let (items, last) = self.first_items.take().unwrap_or((Vec::new(), true));
+        self.driver.start(items, last, env(process, now_ms))
     }
 
-    pub fn on_response(&mut self, id: u32, response: Response, limiter: &mut RateLimiter, now_ms: f64) -> Step {
-        let step = self.driver.on_outcome(id, Outcome::Response(response));
+    /// Further input items, numbered from `first`, as a JSON list.
+    pub fn feed(&mut self, process: &mut Process, first: usize, items_json: &str, last: bool, now_ms: f64) -> Step {
+        let items: Vec<Box<RawValue>> = match serde_json::from_str(items_json) {
+            Ok(items) => items,
+            Err(e) => return Step::fatal(NodeError::internal(format!("the node sent unreadable items: {e}"))),
+        };
+        let items = items
+            .into_iter()
+            .map(|raw| serde_json::from_str(raw.get()).unwrap_or(Value::Null))
+            .collect();
+        self.driver.feed(first, items, last, env(process, now_ms))
+    }
+
+    pub fn on_response(&mut self, process: &mut Process, id: u32, response: Response, now_ms: f64) -> Step {
+        let step = self
+            .driver
+            .on_outcome(id, Outcome::Response(response), env(process, now_ms));
         if step.throttled {
-            limiter.throttle(&self.account_key, now_ms);
+            process.limiter.throttle(&self.account_key, now_ms);
         }
         step
     }
 
-    pub fn on_transport_failure(&mut self, id: u32, code: &str, message: &str) -> Step {
-        self.driver
-            .on_outcome(id, Outcome::Transport(TransportFailure::new(code, message)))
+    pub fn on_transport_failure(
+        &mut self,
+        process: &mut Process,
+        id: u32,
+        code: &str,
+        message: &str,
+        now_ms: f64,
+    ) -> Step {
+        let step = self.driver.on_outcome(
+            id,
+            Outcome::Transport(TransportFailure::new(code, message)),
+            env(process, now_ms),
+        );
+        if step.throttled {
+            process.limiter.throttle(&self.account_key, now_ms);
+        }
+        step
     }
 
     /// Asks the account's shared budget for a send now: 0 when granted,
     /// else how long to wait before asking again.
-    pub fn acquire(&self, limiter: &mut RateLimiter, now_ms: f64) -> f64 {
-        limiter.acquire(&self.account_key, now_ms, self.per_second)
+    pub fn acquire(&self, process: &mut Process, now_ms: f64) -> f64 {
+        process.limiter.acquire(&self.account_key, now_ms, self.per_second)
+    }
+}
+
+fn env(process: &mut Process, now_ms: f64) -> Env<'_> {
+    Env {
+        now_ms,
+        metadata: &mut process.metadata,
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::account::AccountAddress;
 use crate::api_error::parse_json;
-use crate::engine::{Io, Operation, Replay, Reply};
+use crate::engine::{live_items, Io, Operation, Replay, Reply, Tag};
 use crate::error::NodeError;
 use crate::http::{Method, Request};
 use crate::input::{describe, shorten, InputError, Params};
@@ -22,12 +22,11 @@ pub const MAX_QUERY_DEPTH: usize = 6;
 
 pub struct CustomRequest {
     account: AccountAddress,
-    items: Vec<Value>,
 }
 
 impl CustomRequest {
-    pub fn new(account: AccountAddress, items: Vec<Value>) -> CustomRequest {
-        CustomRequest { account, items }
+    pub fn new(account: AccountAddress) -> CustomRequest {
+        CustomRequest { account }
     }
 }
 
@@ -152,24 +151,21 @@ impl CustomRequest {
 }
 
 impl Operation for CustomRequest {
-    fn start(&mut self, io: &mut Io) {
+    fn on_items(&mut self, first: usize, items: Vec<Value>, _last: bool, io: &mut Io) {
         let mut requests = Vec::new();
-        for (index, item) in self.items.iter().enumerate() {
-            if item.is_null() {
-                continue;
-            }
+        for (index, item) in live_items(first, &items) {
             match self.request(Params::new(item)) {
                 Ok(r) => requests.push((index, r)),
                 Err(e) => io.fail(index, NodeError::input(index, &e)),
             }
         }
         for (index, (request, replay)) in requests {
-            io.send(index as u64, request, replay);
+            io.send(Tag::Item(index), request, replay);
         }
     }
 
-    fn on_reply(&mut self, tag: u64, reply: Reply, io: &mut Io) {
-        let index = tag as usize;
+    fn on_reply(&mut self, tag: Tag, reply: Reply, io: &mut Io) {
+        let Tag::Item(index) = tag else { return };
         match reply {
             Ok(r) if r.status == 204 || r.body.trim().is_empty() => {}
             Ok(r) => match parse_json(&r) {
@@ -198,16 +194,16 @@ fn wrap(value: Value) -> Value {
 mod tests {
     use super::*;
     use crate::account::Zone;
+    use crate::engine::testing::Run;
     use crate::engine::{Driver, Emit};
-    use crate::http::{Outcome, Response};
+    use crate::http::Response;
     use serde_json::json;
 
-    fn start(params: Value) -> (Driver, crate::engine::Step) {
-        let mut d = Driver::new(Box::new(CustomRequest::new(
+    fn start(params: Value) -> (Run, crate::engine::Step) {
+        let mut d = Run::new(Driver::new(Box::new(CustomRequest::new(
             AccountAddress::parse("shop", Zone::AmocrmRu).unwrap(),
-            vec![params],
-        )));
-        let s = d.start();
+        ))));
+        let s = d.start(vec![params]);
         (d, s)
     }
 
@@ -227,13 +223,10 @@ mod tests {
         let (mut d, s) = start(json!({"method": "POST", "path": "/api/v4/tasks", "body": {"text": "call"}}));
         assert_eq!(s.requests[0].request.body.as_deref(), Some(r#"{"text":"call"}"#));
         let answer = json!({"_embedded": {"tasks": [{"id": 1}]}});
-        let s = d.on_outcome(
-            s.requests[0].id,
-            Outcome::Response(Response::new(200, answer.to_string())),
-        );
+        let s = d.reply(s.requests[0].id, Response::new(200, answer.to_string()));
         assert_eq!(s.emit, vec![Emit::Item { index: 0, json: answer }]);
         let (mut d, s) = start(json!({"method": "DELETE", "path": "/api/v4/webhooks", "body": {"destination": "x"}}));
-        let s = d.on_outcome(s.requests[0].id, Outcome::Response(Response::new(204, "")));
+        let s = d.reply(s.requests[0].id, Response::new(204, ""));
         assert!(s.emit.is_empty() && s.done);
     }
 

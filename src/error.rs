@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::account::AddressError;
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, ApiErrorKind};
 use crate::input::InputError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,6 +23,13 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// A record an input item wrote to amoCRM, named by a node that stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Written {
+    pub index: usize,
+    pub id: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeError {
@@ -32,11 +39,15 @@ pub struct NodeError {
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_code: Option<u16>,
-    /// The item the message is about and how it joins the message ("Item 3,
-    /// field …", "Item 3: amoCRM rejected …"). Numbered when the step is
-    /// written, so that a call handed items 1000 to 1999 names them as such.
+    /// What the node wrote before it stopped at this error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub written: Vec<Written>,
+    /// The input item a node stopped at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_index: Option<usize>,
+    /// The failed request may have been applied (a create that got a 5xx).
     #[serde(skip)]
-    pub item: Option<(usize, &'static str)>,
+    pub unsure: bool,
 }
 
 impl NodeError {
@@ -46,7 +57,9 @@ impl NodeError {
             message: message.into(),
             description: None,
             http_code: None,
-            item: None,
+            written: Vec::new(),
+            item_index: None,
+            unsure: false,
         }
     }
 
@@ -65,16 +78,8 @@ impl NodeError {
     }
 
     /// Names item `index` at the start of the message, joined by `sep`.
-    pub fn about_item(mut self, index: usize, sep: &'static str) -> NodeError {
-        self.item = Some((index, sep));
-        self
-    }
-
-    /// The message with its item named, items counted from `first`.
-    pub fn numbered(mut self, first: usize) -> NodeError {
-        if let Some((index, sep)) = self.item.take() {
-            self.message = format!("Item {}{sep}{}", first + index, self.message);
-        }
+    pub fn about_item(mut self, index: usize, sep: &str) -> NodeError {
+        self.message = format!("Item {index}{sep}{}", self.message);
         self
     }
 
@@ -90,7 +95,9 @@ impl NodeError {
             message,
             description: error.description(),
             http_code: error.http_code(),
-            item: None,
+            written: Vec::new(),
+            item_index: None,
+            unsure: error.kind == ApiErrorKind::MaybeApplied,
         }
     }
 }

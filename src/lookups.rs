@@ -1,24 +1,28 @@
-//! The node's dropdowns: pipelines, statuses (labelled with their pipeline,
-//! since 142 and 143 exist in every pipeline), users, custom fields (with
-//! the input each type deserves), tags and loss reasons. Each emits one item
-//! `{"options": [{name, value, description?}]}` or, for custom fields,
-//! `{"fields": [{id, name, type, input, options}]}`.
+//! The nodes' dropdowns: pipelines, statuses (labelled with their pipeline,
+//! since 142 and 143 exist in every pipeline), users, an entity's tags and
+//! custom fields (with the input each type deserves), and loss reasons. Each
+//! emits one item `{"options": [{name, value, description?}]}` or, for custom
+//! fields, `{"fields": [{id, name, type, input, options}]}`. A list cut at
+//! its page limit says so in `truncated`.
 
 use serde_json::{json, Value};
 
 use crate::account::AccountAddress;
 use crate::api_error::parse_json;
-use crate::engine::{Io, Operation, Replay, Reply};
+use crate::engine::{Io, Operation, Replay, Reply, Tag};
+use crate::entity::field_loader::{FieldLoader, Loaded};
+use crate::entity::fields::FieldSet;
+use crate::entity::page::read_page;
+use crate::entity::pager::{Pager, MAX_PAGE_SIZE};
+use crate::entity::Entity;
 use crate::error::NodeError;
 use crate::http::Request;
 use crate::input::Params;
-use crate::lead::field_loader::{FieldLoader, Loaded, LOADER_TAG};
-use crate::lead::fields::FieldSet;
 use crate::query::Query;
 
-/// Pages read for a dropdown at most (250 entries each): enough for any
-/// account's users and pipelines; tags beyond this are reached by search.
-pub const MAX_LIST_PAGES: u32 = 8;
+/// Pages read for a dropdown at most (250 entries each): more users or tags
+/// than this are reached by typing an ID or searching.
+pub const MAX_LIST_PAGES: u32 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListKind {
@@ -43,13 +47,13 @@ impl ListKind {
         })
     }
 
-    fn path(self) -> &'static str {
+    fn path(self, entity: &Entity) -> String {
         match self {
-            ListKind::Pipelines | ListKind::Statuses => "/api/v4/leads/pipelines",
-            ListKind::Users => "/api/v4/users",
-            ListKind::Tags => "/api/v4/leads/tags",
-            ListKind::LossReasons => "/api/v4/leads/loss_reasons",
-            ListKind::CustomFields => crate::lead::field_loader::FIELDS_PATH,
+            ListKind::Pipelines | ListKind::Statuses => "/api/v4/leads/pipelines".into(),
+            ListKind::Users => "/api/v4/users".into(),
+            ListKind::Tags => format!("{}/tags", entity.path),
+            ListKind::LossReasons => "/api/v4/leads/loss_reasons".into(),
+            ListKind::CustomFields => entity.fields_path.to_string(),
         }
     }
 
@@ -68,48 +72,42 @@ impl ListKind {
     }
 }
 
-pub struct Lists {
+pub struct Lookup {
     kind: ListKind,
+    entity: &'static Entity,
     account: AccountAddress,
     params: Value,
-    now_ms: f64,
-    page: u32,
+    pager: Option<Pager<Value>>,
     entries: Vec<Value>,
-    loader: Option<FieldLoader>,
+    loader: Option<Box<FieldLoader>>,
 }
 
-impl Lists {
-    pub fn new(kind: ListKind, account: AccountAddress, items: Vec<Value>, now_ms: f64) -> Lists {
-        Lists {
+impl Lookup {
+    pub fn new(kind: ListKind, entity: &'static Entity, account: AccountAddress) -> Lookup {
+        Lookup {
             kind,
+            entity,
             account,
-            params: items.into_iter().next().unwrap_or(Value::Null),
-            now_ms,
-            page: 1,
+            params: Value::Null,
+            pager: None,
             entries: Vec::new(),
             loader: None,
         }
     }
 
-    fn request(&self) -> Request {
-        let mut q = Query::new();
-        if self.kind.paged() {
-            q.push("limit", 250).push("page", self.page);
-        }
-        if self.kind == ListKind::Tags {
-            let search = Params::new(&self.params)
-                .string("query", "Search")
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            if !search.is_empty() {
-                q.push("query", search);
+    fn request_more(&mut self, io: &mut Io) {
+        if let Some(pager) = self.pager.as_mut() {
+            for (page, path) in pager.requests() {
+                io.send(
+                    Tag::Page { item: 0, page },
+                    Request::get(self.account.url(&path)),
+                    Replay::Safe,
+                );
             }
         }
-        Request::get(self.account.url(&q.append_to(self.kind.path())))
     }
 
-    fn finish(&self, io: &mut Io) {
+    fn finish(&self, io: &mut Io, truncated: bool) {
         let option = |name: String, value: Value| json!({ "name": name, "value": value });
         let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
         let mut options: Vec<Value> = match self.kind {
@@ -171,7 +169,15 @@ impl Lists {
         if self.kind != ListKind::Statuses {
             options.sort_by_key(|o| o["name"].as_str().unwrap_or_default().to_lowercase());
         }
-        io.emit(0, json!({ "options": options }));
+        let mut out = json!({ "options": options });
+        if truncated {
+            out["truncated"] = json!(format!(
+                "The list shows the first {} {}; amoCRM has more. Type the value, or search.",
+                self.entries.len(),
+                self.kind.key().replace('_', " ")
+            ));
+        }
+        io.emit(0, out);
     }
 
     fn emit_fields(fields: &FieldSet, io: &mut Io) {
@@ -193,57 +199,86 @@ impl Lists {
                     .iter()
                     .map(|e| json!({ "name": e.value, "value": e.id.to_string() }))
                     .collect();
-                json!({ "id": f.id.to_string(), "name": f.name, "type": f.kind, "input": input, "options": options })
+                json!({ "id": f.id.to_string(), "name": f.name, "code": f.code, "type": f.kind, "input": input, "options": options })
             })
             .collect();
         io.emit(0, json!({ "fields": list }));
     }
 }
 
-impl Operation for Lists {
-    fn start(&mut self, io: &mut Io) {
-        if self.kind == ListKind::CustomFields {
-            let (loader, cached) = FieldLoader::start(&self.account, self.now_ms, io);
-            match cached {
-                Some(fields) => Lists::emit_fields(&fields, io),
-                None => self.loader = Some(loader),
+impl Operation for Lookup {
+    fn on_items(&mut self, _first: usize, items: Vec<Value>, _last: bool, io: &mut Io) {
+        self.params = items.into_iter().next().unwrap_or(Value::Null);
+        let path = self.kind.path(self.entity);
+        match self.kind {
+            ListKind::CustomFields => match FieldLoader::start(self.entity, &self.account, io) {
+                Ok(fields) => Lookup::emit_fields(&fields, io),
+                Err(loader) => self.loader = Some(loader),
+            },
+            kind if kind.paged() => {
+                let mut q = Query::new();
+                if kind == ListKind::Tags {
+                    let search = Params::new(&self.params)
+                        .string("query", "Search")
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string();
+                    if !search.is_empty() {
+                        q.push("query", search);
+                    }
+                }
+                self.pager = Some(Pager::new(&path, &q, MAX_PAGE_SIZE, None, MAX_LIST_PAGES, 1));
+                self.request_more(io);
             }
-            return;
+            _ => io.send(Tag::Item(0), Request::get(self.account.url(&path)), Replay::Safe),
         }
-        io.send(0, self.request(), Replay::Safe);
     }
 
-    fn on_reply(&mut self, tag: u64, reply: Reply, io: &mut Io) {
-        if tag == LOADER_TAG {
+    fn on_reply(&mut self, tag: Tag, reply: Reply, io: &mut Io) {
+        if let Tag::Fields { page } = tag {
             if let Some(loader) = self.loader.as_mut() {
-                match loader.on_reply(&self.account, reply, self.now_ms, io) {
+                match loader.on_reply(&self.account, page, reply, io) {
                     Loaded::Waiting => {}
-                    Loaded::Ready(fields) => Lists::emit_fields(&fields, io),
+                    Loaded::Ready(fields) => Lookup::emit_fields(&fields, io),
                     Loaded::Failed(e) => io.fail(0, e),
                 }
             }
             return;
         }
         let context = format!("Reading the account's {}", self.kind.key().replace('_', " "));
-        let page = match reply {
-            Ok(r) if r.status == 204 => None,
-            Ok(r) => match parse_json(&r) {
-                Ok(v) => Some(v),
-                Err(e) => return io.fail(0, NodeError::api(&context, &e)),
-            },
-            Err(e) => return io.fail(0, NodeError::api(&context, &e)),
-        };
-        let more = page.as_ref().is_some_and(|p| p["_links"]["next"]["href"].is_string());
-        if let Some(p) = page {
-            self.entries
-                .extend(p["_embedded"][self.kind.key()].as_array().cloned().unwrap_or_default());
+        let key = self.kind.key();
+        match tag {
+            Tag::Page { page, .. } => {
+                let Some(pager) = self.pager.as_mut() else { return };
+                let got = match reply {
+                    Ok(r) if r.status == 204 => None,
+                    Ok(r) => match read_page::<Value>(&r.body, key) {
+                        Ok(p) => Some(p),
+                        Err(e) => return io.fail(0, NodeError::api(&context, &e)),
+                    },
+                    Err(e) => return io.fail(0, NodeError::api(&context, &e)),
+                };
+                pager.on_page(page, got);
+                self.entries.extend(pager.ready());
+                if pager.is_done() {
+                    let truncated = pager.truncated();
+                    self.finish(io, truncated);
+                } else {
+                    self.request_more(io);
+                }
+            }
+            _ => {
+                match reply {
+                    Ok(r) if r.status == 204 => {}
+                    Ok(r) => match parse_json(&r) {
+                        Ok(v) => self.entries = v["_embedded"][key].as_array().cloned().unwrap_or_default(),
+                        Err(e) => return io.fail(0, NodeError::api(&context, &e)),
+                    },
+                    Err(e) => return io.fail(0, NodeError::api(&context, &e)),
+                }
+                self.finish(io, false);
+            }
         }
-        if self.kind.paged() && more && self.page < MAX_LIST_PAGES {
-            self.page += 1;
-            io.send(0, self.request(), Replay::Safe);
-            return;
-        }
-        self.finish(io);
     }
 }
 
@@ -251,19 +286,17 @@ impl Operation for Lists {
 mod tests {
     use super::*;
     use crate::account::Zone;
+    use crate::engine::testing::Run;
     use crate::engine::{Driver, Emit};
-    use crate::http::{Outcome, Response};
+    use crate::http::Response;
+    use crate::lead::LEADS;
 
     fn run(kind: ListKind, params: Value, body: Value) -> (String, Value) {
-        // Its own account: the field catalog is cached per account and thread.
-        let account = AccountAddress::parse(&format!("lists-{kind:?}").to_lowercase(), Zone::AmocrmRu).unwrap();
-        let mut d = Driver::new(Box::new(Lists::new(kind, account, vec![params], 0.0)));
-        let s = d.start();
+        let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
+        let mut d = Run::new(Driver::new(Box::new(Lookup::new(kind, &LEADS, account))));
+        let s = d.start(vec![params]);
         let url = s.requests[0].request.url.clone();
-        let s = d.on_outcome(
-            s.requests[0].id,
-            Outcome::Response(Response::new(200, body.to_string())),
-        );
+        let s = d.reply(s.requests[0].id, Response::new(200, body.to_string()));
         let Emit::Item { json, .. } = &s.emit[0] else {
             panic!("{:?}", s.emit)
         };
@@ -277,7 +310,7 @@ mod tests {
     #[test]
     fn statuses_carry_their_pipeline_in_label_and_value() {
         let (url, out) = run(ListKind::Statuses, json!({}), serde_json::from_str(PIPELINES).unwrap());
-        assert_eq!(url, "https://lists-statuses.amocrm.ru/api/v4/leads/pipelines");
+        assert_eq!(url, "https://shop.amocrm.ru/api/v4/leads/pipelines");
         let names: Vec<&str> = out["options"]
             .as_array()
             .unwrap()
@@ -298,11 +331,12 @@ mod tests {
     fn users_are_sorted_and_described_by_email() {
         let body = json!({"_embedded": {"users": [{"id": 2, "name": "Zoe", "email": "z@x"}, {"id": 1, "name": "adam", "email": "a@x"}]}});
         let (url, out) = run(ListKind::Users, json!({}), body);
-        assert_eq!(url, "https://lists-users.amocrm.ru/api/v4/users?limit=250&page=1");
+        assert_eq!(url, "https://shop.amocrm.ru/api/v4/users?limit=250&page=1");
         assert_eq!(
             out["options"],
             json!([{"name": "adam", "value": 1, "description": "a@x"}, {"name": "Zoe", "value": 2, "description": "z@x"}])
         );
+        assert!(out.get("truncated").is_none());
     }
 
     #[test]
@@ -315,9 +349,33 @@ mod tests {
         assert_eq!(
             out["fields"],
             json!([
-                {"id": "1", "name": "VIP", "type": "checkbox", "input": "boolean", "options": []},
-                {"id": "2", "name": "Source", "type": "select", "input": "options", "options": [{"name": "Web", "value": "21"}]}
+                {"id": "1", "name": "VIP", "code": null, "type": "checkbox", "input": "boolean", "options": []},
+                {"id": "2", "name": "Source", "code": null, "type": "select", "input": "options", "options": [{"name": "Web", "value": "21"}]}
             ])
         );
+    }
+
+    #[test]
+    fn a_list_cut_at_its_page_limit_says_so() {
+        let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
+        let mut d = Run::new(Driver::new(Box::new(Lookup::new(ListKind::Tags, &LEADS, account))));
+        let mut s = d.start(vec![json!({})]);
+        let mut n = 0u32;
+        loop {
+            if let Some(Emit::Item { json, .. }) = s.emit.first() {
+                assert!(
+                    json["truncated"].as_str().unwrap().contains("first 5000 tags"),
+                    "{json}"
+                );
+                break;
+            }
+            n += 1;
+            let tags: Vec<Value> = (0..250)
+                .map(|i| json!({"id": i, "name": format!("t{n}-{i}")}))
+                .collect();
+            let body = json!({"_links": {"next": {"href": "x"}}, "_embedded": {"tags": tags}});
+            s = d.reply(s.requests[0].id, Response::new(200, body.to_string()));
+        }
+        assert_eq!(n, MAX_LIST_PAGES);
     }
 }

@@ -1,51 +1,60 @@
-//! A short-lived, per-process memory of account metadata (custom field
-//! definitions, pipelines…) so that an execution does not fetch them again
-//! for every node. Time is handed in.
+//! A short-lived memory of account metadata (custom field definitions…), so
+//! that executions running close together do not fetch it again for every
+//! node. It is part of the process's state ([`crate::process::Process`]) and
+//! handed to each call; time is handed in.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde_json::Value;
 
 /// How long fetched metadata is reused. Long enough to spare a burst of
 /// executions the extra request, short enough that a field added in amoCRM
 /// shows up within a minute.
-pub const CATALOG_TTL_MS: f64 = 60_000.0;
+pub const METADATA_TTL_MS: f64 = 60_000.0;
 
 /// Distinct entries kept (accounts × kinds); the oldest go first.
 pub const MAX_ENTRIES: usize = 256;
 
-thread_local! {
-    static ENTRIES: RefCell<HashMap<String, (f64, Vec<Value>)>> = RefCell::new(HashMap::new());
+/// The pages of one kind of metadata, shared without copying.
+pub type Pages = Rc<Vec<Value>>;
+
+#[derive(Debug, Default)]
+pub struct MetadataCache {
+    entries: HashMap<String, (f64, Pages)>,
 }
 
 fn key(origin: &str, kind: &str) -> String {
     format!("{origin}\n{kind}")
 }
 
-/// The pages stored for `kind` of the account at `origin`, if still fresh.
-pub fn get(origin: &str, kind: &str, now_ms: f64) -> Option<Vec<Value>> {
-    ENTRIES.with(|e| {
-        let entries = e.borrow();
-        let (at, pages) = entries.get(&key(origin, kind))?;
-        (now_ms - at < CATALOG_TTL_MS && now_ms >= *at).then(|| pages.clone())
-    })
-}
+impl MetadataCache {
+    /// The pages stored for `kind` of the account at `origin`, if still fresh.
+    pub fn get(&self, origin: &str, kind: &str, now_ms: f64) -> Option<Pages> {
+        let (at, pages) = self.entries.get(&key(origin, kind))?;
+        (now_ms - at < METADATA_TTL_MS && now_ms >= *at).then(|| pages.clone())
+    }
 
-pub fn put(origin: &str, kind: &str, pages: Vec<Value>, now_ms: f64) {
-    ENTRIES.with(|e| {
-        let mut entries = e.borrow_mut();
-        if entries.len() >= MAX_ENTRIES {
-            if let Some(oldest) = entries
+    /// Stores the complete pages of `kind`. Only a complete set may be
+    /// stored: a truncated one would be served as the whole for a minute.
+    pub fn put(&mut self, origin: &str, kind: &str, pages: Pages, now_ms: f64) {
+        if self.entries.len() >= MAX_ENTRIES {
+            if let Some(oldest) = self
+                .entries
                 .iter()
                 .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
                 .map(|(k, _)| k.clone())
             {
-                entries.remove(&oldest);
+                self.entries.remove(&oldest);
             }
         }
-        entries.insert(key(origin, kind), (now_ms, pages));
-    });
+        self.entries.insert(key(origin, kind), (now_ms, pages));
+    }
+
+    /// Forgets `kind` of the account (after a write that changed it).
+    pub fn forget(&mut self, origin: &str, kind: &str) {
+        self.entries.remove(&key(origin, kind));
+    }
 }
 
 #[cfg(test)]
@@ -55,12 +64,19 @@ mod tests {
 
     #[test]
     fn entries_expire_after_the_ttl() {
-        put("https://a.amocrm.ru", "fields", vec![json!(1)], 1_000.0);
+        let mut cache = MetadataCache::default();
+        cache.put("https://a.amocrm.ru", "fields", Rc::new(vec![json!(1)]), 1_000.0);
         assert_eq!(
-            get("https://a.amocrm.ru", "fields", 1_000.0 + CATALOG_TTL_MS - 1.0),
-            Some(vec![json!(1)])
+            cache
+                .get("https://a.amocrm.ru", "fields", 1_000.0 + METADATA_TTL_MS - 1.0)
+                .as_deref(),
+            Some(&vec![json!(1)])
         );
-        assert_eq!(get("https://a.amocrm.ru", "fields", 1_000.0 + CATALOG_TTL_MS), None);
-        assert_eq!(get("https://b.amocrm.ru", "fields", 1_000.0), None);
+        assert!(cache
+            .get("https://a.amocrm.ru", "fields", 1_000.0 + METADATA_TTL_MS)
+            .is_none());
+        assert!(cache.get("https://b.amocrm.ru", "fields", 1_000.0).is_none());
+        cache.forget("https://a.amocrm.ru", "fields");
+        assert!(cache.get("https://a.amocrm.ru", "fields", 1_000.0).is_none());
     }
 }

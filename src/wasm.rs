@@ -18,15 +18,19 @@ use crate::account::{AccountAddress, AddressConfig};
 use crate::call::Call;
 use crate::error::NodeError;
 use crate::http::Response;
-use crate::ratelimit::RateLimiter;
-use crate::token::{CredentialFields, Plan, PlanError, TokenBroker, TokenError};
+use crate::process::Process;
+use crate::token::{CredentialFields, Plan, PlanError, TokenError};
 
 thread_local! {
-    /// One budget per process: the module is instantiated once per n8n
-    /// process and shared by every execution in it.
-    static LIMITER: RefCell<RateLimiter> = RefCell::new(RateLimiter::default());
-    /// Rotation memory and pending grants of OAuth credentials, per process.
-    static BROKER: RefCell<TokenBroker> = RefCell::new(TokenBroker::default());
+    /// The process's state (request budgets, token broker, metadata): the
+    /// module is instantiated once per n8n process and shared by every
+    /// execution in it. This is the only place that reaches it; every call
+    /// below hands it on explicitly.
+    static PROCESS: RefCell<Process> = RefCell::new(Process::default());
+}
+
+fn with_process<T>(f: impl FnOnce(&mut Process) -> T) -> T {
+    PROCESS.with(|p| f(&mut p.borrow_mut()))
 }
 
 fn error_json(error: NodeError) -> String {
@@ -58,9 +62,18 @@ impl NodeCall {
     }
 
     /// The first step, or a step with `fatal` when the input was refused.
-    pub fn start(&mut self) -> String {
+    pub fn start(&mut self, now_ms: f64) -> String {
         match &mut self.call {
-            Ok(call) => call.start().to_json(),
+            Ok(call) => with_process(|p| call.start(p, now_ms)).to_json(),
+            Err(e) => crate::engine::Step::fatal(e.clone()).to_json(),
+        }
+    }
+
+    /// More input items (a JSON list), the first of them item `first`;
+    /// `last` when no more will come.
+    pub fn feed(&mut self, first: u32, items: &str, last: bool, now_ms: f64) -> String {
+        match &mut self.call {
+            Ok(call) => with_process(|p| call.feed(p, first as usize, items, last, now_ms)).to_json(),
             Err(e) => crate::engine::Step::fatal(e.clone()).to_json(),
         }
     }
@@ -87,7 +100,7 @@ impl NodeCall {
 
     fn resume_with(&mut self, id: u32, meta: &str, body: String, now_ms: f64) -> String {
         let Ok(call) = &mut self.call else {
-            return self.start();
+            return self.start(now_ms);
         };
         let meta: ResponseMeta = match serde_json::from_str(meta) {
             Ok(m) => m,
@@ -101,15 +114,15 @@ impl NodeCall {
             headers: meta.headers,
             body,
         };
-        LIMITER.with(|l| call.on_response(id, response, &mut l.borrow_mut(), now_ms).to_json())
+        with_process(|p| call.on_response(p, id, response, now_ms)).to_json()
     }
 
     /// Request `id` got no response; `code` is Node's error code (or, for
     /// the re-authentication probe, the HTTP status n8n reported).
-    pub fn fail(&mut self, id: u32, code: &str, message: &str) -> String {
+    pub fn fail(&mut self, id: u32, code: &str, message: &str, now_ms: f64) -> String {
         match &mut self.call {
-            Ok(call) => call.on_transport_failure(id, code, message).to_json(),
-            Err(_) => self.start(),
+            Ok(call) => with_process(|p| call.on_transport_failure(p, id, code, message, now_ms)).to_json(),
+            Err(_) => self.start(now_ms),
         }
     }
 
@@ -118,7 +131,7 @@ impl NodeCall {
     /// milliseconds to wait before asking again.
     pub fn acquire(&self, now_ms: f64) -> f64 {
         match &self.call {
-            Ok(call) => LIMITER.with(|l| call.acquire(&mut l.borrow_mut(), now_ms)),
+            Ok(call) => with_process(|p| call.acquire(p, now_ms)),
             Err(_) => 0.0,
         }
     }
@@ -166,7 +179,7 @@ pub fn token_plan(fields: &str, now_ms: f64) -> String {
         Ok(f) => f,
         Err(e) => return error_json(NodeError::internal(format!("unreadable credential fields: {e}"))),
     };
-    match BROKER.with(|b| b.borrow_mut().plan(&fields, now_ms)) {
+    match with_process(|p| p.broker.plan(&fields, now_ms)) {
         Ok(Plan::Nothing) => json!({ "action": "none" }).to_string(),
         Ok(Plan::Use(tokens)) => json!({ "action": "use", "tokens": tokens }).to_string(),
         Ok(Plan::Send { flight, request }) => {
@@ -190,7 +203,7 @@ pub fn token_complete(flight: &str, meta: &str, body: &str, now_ms: f64) -> Stri
         headers: meta.headers,
         body: body.to_string(),
     };
-    match BROKER.with(|b| b.borrow_mut().complete(flight, &response, now_ms)) {
+    match with_process(|p| p.broker.complete(flight, &response, now_ms)) {
         Ok(tokens) => json!({ "tokens": tokens }).to_string(),
         Err(e) => token_error_json(&e),
     }
@@ -199,7 +212,7 @@ pub fn token_complete(flight: &str, meta: &str, body: &str, now_ms: f64) -> Stri
 /// The token request for `flight` got no answer (`code`: Node's error code).
 #[wasm_bindgen(js_name = tokenAbandon)]
 pub fn token_abandon(flight: &str, code: &str) -> String {
-    BROKER.with(|b| b.borrow_mut().abandon(flight));
+    with_process(|p| p.broker.abandon(flight));
     token_error_json(&TokenError::Transport { code: code.to_string() })
 }
 
@@ -258,7 +271,7 @@ mod tests {
             "items": [{"leadId": "5", "with": ["contacts"]}]
         });
         let mut call = NodeCall::new(&input.to_string());
-        let step = parse(&call.start());
+        let step = parse(&call.start(0.0));
         assert_eq!(
             step["requests"][0]["url"],
             "http://127.0.0.1:9/api/v4/leads/5?with=contacts"
@@ -307,7 +320,7 @@ mod tests {
             "items": [{"leadId": "5"}]
         });
         let mut call = NodeCall::new(&input.to_string());
-        let id = parse(&call.start())["requests"][0]["id"].as_u64().unwrap() as u32;
+        let id = parse(&call.start(0.0))["requests"][0]["id"].as_u64().unwrap() as u32;
         let body = r#"{"id":5,"name":"Сделка"}"#.as_bytes();
         let step = parse(&call.resume_bytes(id, r#"{"status":200}"#, body, 0.0));
         assert_eq!(step["emit"][0]["json"]["name"], "Сделка");
@@ -316,7 +329,7 @@ mod tests {
     #[test]
     fn refused_accounts_fail_the_whole_call() {
         let input = json!({"resource": "lead", "operation": "get", "account": {"environment": "local", "baseUrl": "http://10.0.0.1"}, "items": [{}]});
-        let step = parse(&NodeCall::new(&input.to_string()).start());
+        let step = parse(&NodeCall::new(&input.to_string()).start(0.0));
         assert_eq!(step["fatal"]["kind"], "address");
         assert_eq!(step["done"], true);
     }

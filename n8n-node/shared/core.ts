@@ -12,6 +12,10 @@ export interface CoreError {
 	message: string;
 	description?: string;
 	httpCode?: number;
+	/** What the node wrote to amoCRM before it stopped at this error. */
+	written?: Array<{ index: number; id: number }>;
+	/** The input item the node stopped at. */
+	itemIndex?: number;
 }
 
 export interface CoreRequest {
@@ -54,17 +58,18 @@ export interface AddressFields {
 export type AuthMode = 'longLivedToken' | 'oauth' | 'oauth2';
 
 export interface CallInput {
-	resource: 'lead' | 'request' | 'webhook';
+	/** The core's resource: an entity (`lead`, `contact`, …), `request` or `webhook`. */
+	resource: string;
 	operation: string;
 	account: AddressFields;
-	/** Parameters of each input item, in input order; null for an item the shell already failed. */
+	/** Parameters of the first input items, in input order; null for an item the shell already failed. */
 	items: Array<IDataObject | null>;
-	/** Index of `items[0]` among the node's input items (large inputs go in chunks). */
-	firstItem?: number;
+	/** More items will be fed (large inputs go in chunks). */
+	more?: boolean;
+	/** n8n's Continue On Fail: when false, the first item error stops the call. */
+	continueOnFail?: boolean;
 	requestsPerSecond?: number;
 	auth: AuthMode;
-	/** The shell's clock, for the core's short-lived caches. */
-	nowMs: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: CoreError };
@@ -108,7 +113,13 @@ export class CoreCall {
 	}
 
 	start(): Step {
-		return stepOf(guarded(() => this.handle.start()));
+		return stepOf(guarded(() => this.handle.start(Date.now())));
+	}
+
+	/** More input items, the first of them item `first`; `last` when no more will come. */
+	feed(first: number, items: Array<IDataObject | null>, last: boolean): Step {
+		const text = JSON.stringify(items);
+		return stepOf(guarded(() => this.handle.feed(first, text, last, Date.now())));
 	}
 
 	/** The response to request `id`; the body as received (bytes) or as text. */
@@ -124,7 +135,7 @@ export class CoreCall {
 	}
 
 	fail(id: number, code: string, message: string): Step {
-		return stepOf(guarded(() => this.handle.fail(id, code, message)));
+		return stepOf(guarded(() => this.handle.fail(id, code, message, Date.now())));
 	}
 
 	/**

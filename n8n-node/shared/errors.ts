@@ -7,17 +7,23 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { INode, JsonObject } from 'n8n-workflow';
 import type { CoreError } from './core';
 
-export function toNodeError(node: INode, error: CoreError, itemIndex?: number): NodeApiError | NodeOperationError {
+export function toNodeError(node: INode, error: CoreError, itemIndex = error.itemIndex): NodeApiError | NodeOperationError {
 	const { message, description } = error;
+	let out: NodeApiError | NodeOperationError;
 	if (error.kind === 'api') {
 		const httpCode = error.httpCode === undefined ? null : String(error.httpCode);
 		const response: JsonObject = { message, description: description ?? null, httpCode };
-		return new NodeApiError(node, response, {
+		out = new NodeApiError(node, response, {
 			message,
 			description,
 			httpCode: httpCode ?? undefined,
 			itemIndex,
 		});
+	} else {
+		out = new NodeOperationError(node, message, { description, itemIndex });
 	}
-	return new NodeOperationError(node, message, { description, itemIndex });
+	// What the node wrote before it stopped: item indexes and record IDs,
+	// for a workflow that catches the error to act on.
+	if (error.written?.length) out.context.written = error.written;
+	return out;
 }

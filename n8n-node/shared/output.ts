@@ -30,10 +30,12 @@ export class ItemCollector {
 		this.push(index, json);
 	}
 
-	/** Items `first` to `last` (excluded) fail with `error`, a failure of their whole call. */
-	failRange(first: number, last: number, error: CoreError): void {
+	/** Every item without an output fails with `error`, a failure of the whole call. */
+	failUnanswered(error: CoreError): void {
 		if (!this.ctx.continueOnFail()) throw toNodeError(this.ctx.getNode(), error);
-		for (let index = first; index < last; index++) this.fail(index, error);
+		this.byItem.forEach((out, index) => {
+			if (out.length === 0) this.fail(index, error);
+		});
 	}
 
 	items(): INodeExecutionData[] {

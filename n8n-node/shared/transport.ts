@@ -1,54 +1,84 @@
-// The one place that talks HTTP. It runs a core operation to completion: emit
-// what the core emits, send what it asks for (through n8n's authenticated
-// helper, paced by the account's shared budget), hand each outcome back. The
-// loop is the same for every operation; all decisions are the core's.
+// The one place that talks HTTP. It runs a core call to completion: emit what
+// the core emits, send what it asks for (through n8n's authenticated helper,
+// paced by the account's shared budget), hand each outcome back, and feed the
+// input items as they are read. The loop is the same for every operation;
+// all decisions are the core's.
 
-import { sleep } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 import type {
 	IAllExecuteFunctions,
 	ICredentialDataDecryptedObject,
+	IDataObject,
 	IExecuteFunctions,
 	IHookFunctions,
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
+	IPollFunctions,
 } from 'n8n-workflow';
-import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit } from './core';
+import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit, type Step } from './core';
 import { addressFields, authMode, requestsPerSecond } from './credentials';
+import { toNodeError } from './errors';
 import { bodyBytesOrText, failureOf, lowerCaseHeaders } from './http';
 
-export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
+export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IPollFunctions;
 
-export type Operation = Pick<CallInput, 'resource' | 'operation' | 'items' | 'firstItem'>;
+export type Operation = Pick<CallInput, 'resource' | 'operation'> & { continueOnFail?: boolean };
+
+/** Input items: the ones at hand, and a reader of the rest (large inputs come in chunks). */
+export interface ItemSource {
+	items: Array<IDataObject | null>;
+	/** Reads the next chunk, starting at input item `first`; `last` when it ends the input. */
+	next?: (first: number) => Promise<{ items: Array<IDataObject | null>; last: boolean }>;
+	/** The call ended: a chunk still being read is no longer wanted. */
+	cancel?: () => void;
+}
 
 type Outcome =
 	| { id: number; status: number; headers: Record<string, string>; body: Uint8Array | string }
 	| { id: number; code: string; message: string };
 
+type Chunk = { chunk: { first: number; items: Array<IDataObject | null>; last: boolean } };
+
 /**
- * Runs `operation`, calling `onEmit` for every item or item error the core
- * emits. Returns the error that failed the whole call, if any (a refused
- * account address, say); exceptions thrown by `onEmit` propagate.
+ * Runs `operation` over `input`, calling `onEmit` for every item or item
+ * error the core emits. Returns the error that ended the whole call, if any
+ * (a refused account address, or, when the node stops on errors, the first
+ * item error with what was written before it); exceptions thrown by `onEmit`
+ * or by the item reader propagate, after the requests in flight have ended.
  */
 export async function runOperation(
 	ctx: ApiContext,
 	credentialType: string,
 	operation: Operation,
+	input: ItemSource,
 	onEmit: (emit: Emit) => void,
 ): Promise<CoreError | undefined> {
 	const credentials: ICredentialDataDecryptedObject = await ctx.getCredentials(credentialType);
 	const created = CoreCall.create({
-		...operation,
+		resource: operation.resource,
+		operation: operation.operation,
+		items: input.items,
+		more: input.next !== undefined,
+		continueOnFail: operation.continueOnFail ?? false,
 		account: addressFields(credentials, credentialType),
 		auth: authMode(credentialType, credentials),
 		requestsPerSecond: requestsPerSecond(credentials),
-		nowMs: Date.now(),
 	});
 	if (!created.ok) return created.error;
 	const call = created.value;
 	const inFlight = new Map<number, Promise<Outcome>>();
 	const state: SendState = { finished: false };
+	let fed = input.items.length;
+	let reading: Promise<Chunk> | undefined;
+	const readNext = () => {
+		const first = fed;
+		reading = input.next!(first).then((c) => ({ chunk: { first, ...c } }));
+		// Raced below; if the call ends first, its failure concerns nobody.
+		reading.catch(() => undefined);
+	};
+	if (input.next) readNext();
 	try {
-		let step = call.start();
+		let step: Step = call.start();
 		for (;;) {
 			if (step.fatal) return step.fatal;
 			for (const emit of step.emit) onEmit(emit);
@@ -56,19 +86,30 @@ export async function runOperation(
 				inFlight.set(request.id, send(ctx, credentialType, call, request, state));
 			}
 			if (step.done) return undefined;
-			const outcome = await Promise.race(inFlight.values());
-			inFlight.delete(outcome.id);
+			const next = await Promise.race<Outcome | Chunk>(reading ? [...inFlight.values(), reading] : inFlight.values());
 			// The core could not pace a request: stop rather than send unpaced.
 			if (state.failure) return state.failure;
+			if ('chunk' in next) {
+				const { first, items, last } = next.chunk;
+				fed = first + items.length;
+				reading = undefined;
+				if (!last) readNext();
+				step = call.feed(first, items, last);
+				continue;
+			}
+			inFlight.delete(next.id);
 			step =
-				'status' in outcome
-					? call.resume(outcome.id, outcome.status, outcome.headers, outcome.body)
-					: call.fail(outcome.id, outcome.code, outcome.message);
+				'status' in next
+					? call.resume(next.id, next.status, next.headers, next.body)
+					: call.fail(next.id, next.code, next.message);
 		}
 	} finally {
-		// Requests still in flight (an item error stopped the node) finish on
-		// their own; their outcomes are dropped.
 		state.finished = true;
+		input.cancel?.();
+		// A failure of the caller (an item reader that threw) leaves requests
+		// on their way: wait for them, so that nothing is written unseen
+		// after the node reported its error.
+		await Promise.allSettled(inFlight.values());
 		call.free();
 	}
 }
@@ -134,4 +175,21 @@ async function send(
 	} catch (error) {
 		return { id, ...failureOf(error) };
 	}
+}
+
+/**
+ * Runs a core operation that takes one item of parameters and emits one
+ * object (a dropdown list, a webhook subscription call); throws its error.
+ */
+export async function runForOne(ctx: ApiContext, credentialType: string, operation: Operation, params: IDataObject): Promise<IDataObject> {
+	let result: IDataObject | undefined;
+	let failure: CoreError | undefined;
+	const fatal = await runOperation(ctx, credentialType, operation, { items: [params] }, (emit) => {
+		if (emit.type === 'error') failure = emit.error;
+		else result = emit.json;
+	});
+	failure ??= fatal;
+	if (failure) throw toNodeError(ctx.getNode(), failure);
+	if (!result) throw new NodeOperationError(ctx.getNode(), `The amoCRM core returned nothing for ${operation.operation}`);
+	return result;
 }

@@ -1,90 +1,106 @@
-//! Fetching the account's lead custom field definitions before a write that
-//! needs them, all pages, reusing what another execution fetched within the
-//! last minute (see [`crate::catalog`]).
+//! Fetching an entity's custom field definitions before a write that needs
+//! them, all pages, reusing what another execution fetched within the last
+//! minute (see [`crate::metadata`]).
+
+use std::rc::Rc;
 
 use serde_json::Value;
 
 use crate::account::AccountAddress;
-use crate::api_error::parse_json;
-use crate::engine::{Io, Replay, Reply};
-use crate::error::NodeError;
+use crate::engine::{Io, Replay, Reply, Tag};
+use crate::entity::fields::FieldSet;
+use crate::entity::page::read_page;
+use crate::entity::pager::{Pager, MAX_PAGE_SIZE};
+use crate::entity::Entity;
+use crate::error::{ErrorKind, NodeError};
 use crate::http::Request;
-use crate::lead::fields::FieldSet;
 use crate::query::Query;
 
-pub const FIELDS_PATH: &str = "/api/v4/leads/custom_fields";
-const CATALOG_KIND: &str = "lead_custom_fields";
-
-/// Fields per page: amoCRM's maximum page size.
-pub const FIELDS_PAGE_SIZE: u32 = 250;
-
-/// More pages than any account has fields for; stops a server that always
-/// answers with a `next` link.
+/// More pages than any account has fields for (10,000 fields); a server that
+/// always answers with a `next` link is stopped there, with an error.
 pub const MAX_FIELD_PAGES: u32 = 40;
 
-/// The tag the loader's requests carry; operations keep their own tags below it.
-pub const LOADER_TAG: u64 = u64::MAX - 1;
-
 pub struct FieldLoader {
-    page: u32,
-    pages: Vec<Value>,
+    entity: &'static Entity,
+    pager: Pager<Value>,
+    definitions: Vec<Value>,
 }
 
 pub enum Loaded {
-    Ready(FieldSet),
+    Ready(Rc<FieldSet>),
     Waiting,
     Failed(NodeError),
 }
 
 impl FieldLoader {
     /// Returns the fields at once when cached; otherwise sends the first
-    /// request and returns `None`.
-    pub fn start(account: &AccountAddress, now_ms: f64, io: &mut Io) -> (FieldLoader, Option<FieldSet>) {
-        let loader = FieldLoader {
-            page: 1,
-            pages: Vec::new(),
-        };
-        if let Some(pages) = crate::catalog::get(account.origin(), CATALOG_KIND, now_ms) {
-            return (loader, Some(build(&pages)));
+    /// request and returns the loader that waits for the answers.
+    pub fn start(
+        entity: &'static Entity,
+        account: &AccountAddress,
+        io: &mut Io,
+    ) -> Result<Rc<FieldSet>, Box<FieldLoader>> {
+        if let Some(definitions) = io
+            .ctx
+            .metadata
+            .get(account.origin(), &entity.fields_kind(), io.now_ms())
+        {
+            return Ok(Rc::new(FieldSet::from_definitions(&definitions)));
         }
-        io.send(LOADER_TAG, page_request(account, 1), Replay::Safe);
-        (loader, None)
+        let mut loader = FieldLoader {
+            entity,
+            pager: Pager::new(
+                &entity.fields_path,
+                &Query::new(),
+                MAX_PAGE_SIZE,
+                None,
+                MAX_FIELD_PAGES,
+                1,
+            ),
+            definitions: Vec::new(),
+        };
+        loader.request_more(account, io);
+        Err(Box::new(loader))
     }
 
-    pub fn on_reply(&mut self, account: &AccountAddress, reply: Reply, now_ms: f64, io: &mut Io) -> Loaded {
-        let page = match reply {
-            Ok(r) if r.status == 204 => None,
-            Ok(r) => match parse_json(&r) {
-                Ok(v) => Some(v),
-                Err(e) => return Loaded::Failed(NodeError::api("Reading the account's custom fields", &e)),
-            },
-            Err(e) => return Loaded::Failed(NodeError::api("Reading the account's custom fields", &e)),
-        };
-        let more = page.as_ref().is_some_and(|p| p["_links"]["next"]["href"].is_string());
-        if let Some(p) = page {
-            self.pages.push(p);
+    fn request_more(&mut self, account: &AccountAddress, io: &mut Io) {
+        for (page, path) in self.pager.requests() {
+            io.send(Tag::Fields { page }, Request::get(account.url(&path)), Replay::Safe);
         }
-        if more && self.page < MAX_FIELD_PAGES {
-            self.page += 1;
-            io.send(LOADER_TAG, page_request(account, self.page), Replay::Safe);
+    }
+
+    pub fn on_reply(&mut self, account: &AccountAddress, page: u32, reply: Reply, io: &mut Io) -> Loaded {
+        let context = format!("Reading the account's {} custom fields", self.entity.noun);
+        let got = match reply {
+            Ok(r) if r.status == 204 => None,
+            Ok(r) => match read_page::<Value>(&r.body, "custom_fields") {
+                Ok(p) => Some(p),
+                Err(e) => return Loaded::Failed(NodeError::api(&context, &e)),
+            },
+            Err(e) => return Loaded::Failed(NodeError::api(&context, &e)),
+        };
+        self.pager.on_page(page, got);
+        self.definitions.extend(self.pager.ready());
+        if self.pager.truncated() {
+            return Loaded::Failed(NodeError::new(
+                ErrorKind::Api,
+                format!(
+                    "{context}: amoCRM still linked to further pages after {} pages of fields",
+                    MAX_FIELD_PAGES
+                ),
+            ).with_description("The definitions were not used, since a field missing from them would be refused. Report this: no account is known to have this many fields."));
+        }
+        if !self.pager.is_done() {
+            self.request_more(account, io);
             return Loaded::Waiting;
         }
-        let pages = std::mem::take(&mut self.pages);
-        crate::catalog::put(account.origin(), CATALOG_KIND, pages.clone(), now_ms);
-        Loaded::Ready(build(&pages))
+        let definitions = Rc::new(std::mem::take(&mut self.definitions));
+        io.ctx.metadata.put(
+            account.origin(),
+            &self.entity.fields_kind(),
+            definitions.clone(),
+            io.now_ms(),
+        );
+        Loaded::Ready(Rc::new(FieldSet::from_definitions(&definitions)))
     }
-}
-
-fn page_request(account: &AccountAddress, page: u32) -> Request {
-    let mut q = Query::new();
-    q.push("limit", FIELDS_PAGE_SIZE).push("page", page);
-    Request::get(account.url(&q.append_to(FIELDS_PATH)))
-}
-
-fn build(pages: &[Value]) -> FieldSet {
-    let mut set = FieldSet::default();
-    for p in pages {
-        set.add_page(p);
-    }
-    set
 }

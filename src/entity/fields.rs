@@ -1,5 +1,5 @@
-//! Lead custom fields: the account's definitions, and turning what a user
-//! typed into the `custom_fields_values` amoCRM accepts for each field type.
+//! Custom fields: the account's definitions for an entity, and turning what a
+//! user typed into the `custom_fields_values` amoCRM accepts for each type.
 //!
 //! Writes look like `{"field_id": 7, "values": [{"value": …}]}`; selects take
 //! `enum_id`, dates Unix seconds, checkboxes booleans, and `"values": null`
@@ -17,6 +17,8 @@ use crate::time::parse_timestamp;
 pub struct EnumDef {
     pub id: u64,
     pub value: String,
+    /// `WORK`, `MOB`… for the predefined multitext fields.
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,39 +31,54 @@ pub struct FieldDef {
     pub enums: Vec<EnumDef>,
 }
 
-/// The account's lead fields, by ID.
+/// The account's fields of one entity, by ID.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldSet {
     by_id: BTreeMap<u64, FieldDef>,
 }
 
 impl FieldSet {
-    /// Adds the fields of one `GET /api/v4/leads/custom_fields` page.
+    /// The set of the definitions amoCRM listed.
+    pub fn from_definitions(definitions: &[Value]) -> FieldSet {
+        let mut set = FieldSet::default();
+        for f in definitions {
+            set.add_field(f);
+        }
+        set
+    }
+
+    /// Adds the fields of one `GET /api/v4/{entity}/custom_fields` page.
     pub fn add_page(&mut self, page: &Value) {
         for f in page["_embedded"]["custom_fields"].as_array().into_iter().flatten() {
-            let Some(id) = f["id"].as_u64() else { continue };
-            let enums = f["enums"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|e| {
-                    Some(EnumDef {
-                        id: e["id"].as_u64()?,
-                        value: e["value"].as_str()?.to_string(),
-                    })
-                })
-                .collect();
-            self.by_id.insert(
-                id,
-                FieldDef {
-                    id,
-                    name: f["name"].as_str().unwrap_or_default().to_string(),
-                    code: f["code"].as_str().filter(|c| !c.is_empty()).map(str::to_string),
-                    kind: f["type"].as_str().unwrap_or("text").to_string(),
-                    enums,
-                },
-            );
+            self.add_field(f);
         }
+    }
+
+    /// Adds one field definition.
+    pub fn add_field(&mut self, f: &Value) {
+        let Some(id) = f["id"].as_u64() else { return };
+        let enums = f["enums"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                Some(EnumDef {
+                    id: e["id"].as_u64()?,
+                    value: e["value"].as_str()?.to_string(),
+                    code: e["code"].as_str().filter(|c| !c.is_empty()).map(str::to_string),
+                })
+            })
+            .collect();
+        self.by_id.insert(
+            id,
+            FieldDef {
+                id,
+                name: f["name"].as_str().unwrap_or_default().to_string(),
+                code: f["code"].as_str().filter(|c| !c.is_empty()).map(str::to_string),
+                kind: f["type"].as_str().unwrap_or("text").to_string(),
+                enums,
+            },
+        );
     }
 
     pub fn fields(&self) -> impl Iterator<Item = &FieldDef> {
@@ -84,12 +101,10 @@ impl FieldSet {
 
     /// `custom_fields_values` entries for a map of field → value. Empty
     /// values are skipped. Errors name the field as the user knows it.
-    pub fn write_values(&self, values: &Map<String, Value>) -> Result<Vec<Value>, String> {
+    pub fn write_values(&self, values: &Map<String, Value>, noun: &str) -> Result<Vec<WriteEntry>, String> {
         let mut out = Vec::new();
         for (key, value) in values {
-            let field = self
-                .find(key)
-                .ok_or_else(|| format!("the account has no lead custom field \"{}\"", shorten(key)))?;
+            let field = self.find_or_explain(key, noun)?;
             if let Some(entry) =
                 write_value(field, value).map_err(|problem| format!("\"{}\": {problem}", field.name))?
             {
@@ -99,16 +114,90 @@ impl FieldSet {
         Ok(out)
     }
 
+    fn find_or_explain(&self, key: &str, noun: &str) -> Result<&FieldDef, String> {
+        self.find(key)
+            .ok_or_else(|| format!("the account has no {noun} custom field \"{}\"", shorten(key)))
+    }
+
     /// `{"field_id", "values": null}` entries, which clear fields.
-    pub fn clear_values(&self, keys: &[&str]) -> Result<Vec<Value>, String> {
+    pub fn clear_values(&self, keys: &[&str], noun: &str) -> Result<Vec<WriteEntry>, String> {
         keys.iter()
             .map(|key| {
-                let field = self
-                    .find(key)
-                    .ok_or_else(|| format!("the account has no lead custom field \"{}\"", shorten(key)))?;
-                Ok(json!({ "field_id": field.id, "values": null }))
+                let field = self.find_or_explain(key, noun)?;
+                Ok(WriteEntry {
+                    field_id: field.id,
+                    values: Value::Null,
+                })
             })
             .collect()
+    }
+
+    /// Entries from a `custom_fields_values` list in amoCRM's write shape or
+    /// in the shape it reads back (`field_name`, `enum_id`…), keeping only
+    /// what a write takes.
+    pub fn entries_from_json(&self, list: &Value, noun: &str) -> Result<Vec<WriteEntry>, String> {
+        let Value::Array(list) = list else {
+            return Err(format!("expected a list of fields, got {}", describe(list)));
+        };
+        let mut out = Vec::new();
+        for entry in list {
+            let field = match (entry.get("field_id"), entry.get("field_code").and_then(Value::as_str)) {
+                (Some(id), _) if !id.is_null() => self.find_or_explain(&id.to_string(), noun)?,
+                (_, Some(code)) => self.find_or_explain(code, noun)?,
+                _ => return Err("every entry needs a field_id or a field_code".to_string()),
+            };
+            let values = match entry.get("values") {
+                None | Some(Value::Null) => Value::Null,
+                Some(Value::Array(values)) => Value::Array(
+                    values
+                        .iter()
+                        .map(|v| {
+                            let mut kept = Map::new();
+                            for key in ["value", "enum_id", "enum_code"] {
+                                if let Some(x) = v.get(key).filter(|x| !x.is_null()) {
+                                    kept.insert(key.into(), x.clone());
+                                }
+                            }
+                            Value::Object(kept)
+                        })
+                        .collect(),
+                ),
+                Some(other) => {
+                    return Err(format!(
+                        "\"{}\": values must be a list, got {}",
+                        field.name,
+                        describe(other)
+                    ))
+                }
+            };
+            out.push(WriteEntry {
+                field_id: field.id,
+                values,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// One `custom_fields_values` entry of a write: the values of a field, or
+/// `null` to clear it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteEntry {
+    pub field_id: u64,
+    pub values: Value,
+}
+
+impl WriteEntry {
+    pub fn same_field(&self, other: &WriteEntry) -> bool {
+        self.field_id == other.field_id
+    }
+
+    pub fn field_label(&self) -> String {
+        self.field_id.to_string()
+    }
+
+    pub fn into_json(self) -> Value {
+        json!({ "field_id": self.field_id, "values": self.values })
     }
 }
 
@@ -122,7 +211,7 @@ fn is_empty(value: &Value) -> bool {
 }
 
 /// One field's write entry, or `None` when the value is empty.
-pub fn write_value(field: &FieldDef, value: &Value) -> Result<Option<Value>, String> {
+pub fn write_value(field: &FieldDef, value: &Value) -> Result<Option<WriteEntry>, String> {
     if is_empty(value) {
         return Ok(None);
     }
@@ -141,10 +230,7 @@ pub fn write_value(field: &FieldDef, value: &Value) -> Result<Option<Value>, Str
         }
         "multitext" => list_of(value)
             .into_iter()
-            .map(|v| match v {
-                Value::Object(o) => Ok(Value::Object(o)),
-                other => text_of(&other).map(|t| json!({ "value": t, "enum_code": "WORK" })),
-            })
+            .map(|v| multitext_value(field, v))
             .collect::<Result<_, _>>()?,
         // Complex types (legal entities, items, files…): the user gives the
         // `values` list (or one value object) as amoCRM documents it.
@@ -154,10 +240,50 @@ pub fn write_value(field: &FieldDef, value: &Value) -> Result<Option<Value>, Str
             other => vec![json!({ "value": text_of(other)? })],
         },
     };
-    Ok(Some(json!({ "field_id": field.id, "values": values })))
+    Ok(Some(WriteEntry {
+        field_id: field.id,
+        values: Value::Array(values),
+    }))
 }
 
-fn text_of(value: &Value) -> Result<String, String> {
+/// The type a multitext value gets when none is given.
+pub const DEFAULT_MULTITEXT_TYPE: &str = "WORK";
+
+/// One value of a multitext field (phones, e-mails): text gets the default
+/// type; `{"value", "enum_code"|"type"|"enum_id"}` keeps the one it names,
+/// checked against the field's types when the account lists them.
+fn multitext_value(field: &FieldDef, v: Value) -> Result<Value, String> {
+    let (text, kind) = match &v {
+        Value::Object(o) => {
+            let text = o.get("value").map(text_of).transpose()?.unwrap_or_default();
+            let kind = o
+                .get("enum_code")
+                .or_else(|| o.get("type"))
+                .filter(|k| !k.is_null())
+                .map(|k| text_of(k).map(|t| t.trim().to_ascii_uppercase()))
+                .transpose()?;
+            if let (None, Some(id)) = (&kind, o.get("enum_id").and_then(Value::as_u64)) {
+                return Ok(json!({ "value": text, "enum_id": id }));
+            }
+            (text, kind)
+        }
+        other => (text_of(other)?, None),
+    };
+    let kind = kind
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| DEFAULT_MULTITEXT_TYPE.to_string());
+    let codes: Vec<&str> = field.enums.iter().filter_map(|e| e.code.as_deref()).collect();
+    if !codes.is_empty() && !codes.contains(&kind.as_str()) {
+        return Err(format!(
+            "\"{}\" is not a type of this field ({})",
+            shorten(&kind),
+            codes.join(", ")
+        ));
+    }
+    Ok(json!({ "value": text, "enum_code": kind }))
+}
+
+pub fn text_of(value: &Value) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
@@ -182,7 +308,7 @@ fn number_of(value: &Value) -> Result<Value, String> {
     }
 }
 
-fn bool_of(value: &Value) -> Result<bool, String> {
+pub fn bool_of(value: &Value) -> Result<bool, String> {
     match value {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) if n.as_f64() == Some(1.0) => Ok(true),
@@ -257,7 +383,9 @@ mod tests {
     }
 
     fn write(map: Value) -> Result<Vec<Value>, String> {
-        set().write_values(map.as_object().unwrap())
+        set()
+            .write_values(map.as_object().unwrap(), "lead")
+            .map(|e| e.into_iter().map(WriteEntry::into_json).collect())
     }
 
     #[test]
@@ -286,8 +414,14 @@ mod tests {
             write(json!({"1": "", "3": null, "2": []})).unwrap(),
             Vec::<Value>::new()
         );
+        let cleared: Vec<Value> = set()
+            .clear_values(&["3", "Source"], "lead")
+            .unwrap()
+            .into_iter()
+            .map(WriteEntry::into_json)
+            .collect();
         assert_eq!(
-            set().clear_values(&["3", "Source"]).unwrap(),
+            cleared,
             vec![
                 json!({"field_id": 3, "values": null}),
                 json!({"field_id": 1, "values": null})

@@ -1,4 +1,5 @@
 //! Get Many's filters, search and order, in amoCRM's bracket query syntax
+//! (the entity's descriptor says which filters it has)
 //! (amocrm.com/developers/content/api_v4/filters_api):
 //! `filter[id][0]=1`, `filter[price][from]=100`,
 //! `filter[statuses][0][pipeline_id]=7&filter[statuses][0][status_id]=142`,
@@ -6,8 +7,9 @@
 
 use serde_json::Value;
 
+use crate::entity::embed::parse_with;
+use crate::entity::{Entity, Filter};
 use crate::input::{describe, InputError, Params};
-use crate::lead::embed::{self, parse_embeds};
 use crate::query::Query;
 
 const F: &str = "Filters";
@@ -103,78 +105,96 @@ fn custom_field_filters(q: &mut Query, f: Params) -> Result<(), InputError> {
     Ok(())
 }
 
+fn ids(f: Params, key: &str, name: &str, what: &str) -> Result<Vec<u64>, InputError> {
+    Ok(f.ids(key, &label(name), what)?.into_iter().map(|i| i.get()).collect())
+}
+
 /// The query of a Get Many page, without `page` and `limit`.
-pub fn list_query(params: Params) -> Result<Query, InputError> {
+pub fn list_query(entity: &Entity, params: Params) -> Result<Query, InputError> {
     let mut q = Query::new();
     let f = params.object("filters");
+    let has = |filter: Filter| entity.filters.contains(&filter);
 
-    let ids: Vec<u64> = f
-        .ids("ids", &label("Lead IDs"), "a lead")?
-        .into_iter()
-        .map(|i| i.get())
-        .collect();
-    q.push_list("filter[id]", ids);
-    q.push_list("filter[name]", f.strings("names", &label("Names"))?);
-    range(
-        &mut q,
-        "price",
-        f.whole("priceFrom", &label("Price From"), 0)?,
-        f.whole("priceTo", &label("Price To"), 0)?,
-        "Price",
-    )?;
-    let pipelines: Vec<u64> = f
-        .ids("pipelineIds", &label("Pipelines"), "a pipeline")?
-        .into_iter()
-        .map(|i| i.get())
-        .collect();
-    q.push_list("filter[pipeline_id]", pipelines);
-    for (i, (pipeline, status)) in statuses(f)?.into_iter().enumerate() {
-        q.push(format!("filter[statuses][{i}][pipeline_id]"), pipeline);
-        q.push(format!("filter[statuses][{i}][status_id]"), status);
+    if has(Filter::Ids) {
+        let what = format!("a {}", entity.noun);
+        q.push_list("filter[id]", ids(f, "ids", &format!("{} IDs", entity.label), &what)?);
     }
-    for (key, name, what) in [
-        ("responsibleUserIds", "responsible_user_id", "Responsible Users"),
-        ("createdBy", "created_by", "Created By"),
-        ("updatedBy", "updated_by", "Updated By"),
+    if has(Filter::Names) {
+        q.push_list("filter[name]", f.strings("names", &label("Names"))?);
+    }
+    if has(Filter::Price) {
+        range(
+            &mut q,
+            "price",
+            f.whole("priceFrom", &label("Price From"), 0)?,
+            f.whole("priceTo", &label("Price To"), 0)?,
+            "Price",
+        )?;
+    }
+    if has(Filter::Pipelines) {
+        q.push_list("filter[pipeline_id]", ids(f, "pipelineIds", "Pipelines", "a pipeline")?);
+    }
+    if has(Filter::Statuses) {
+        for (i, (pipeline, status)) in statuses(f)?.into_iter().enumerate() {
+            q.push(format!("filter[statuses][{i}][pipeline_id]"), pipeline);
+            q.push(format!("filter[statuses][{i}][status_id]"), status);
+        }
+    }
+    for (filter, key, name, what) in [
+        (
+            Filter::ResponsibleUsers,
+            "responsibleUserIds",
+            "responsible_user_id",
+            "Responsible Users",
+        ),
+        (Filter::CreatedBy, "createdBy", "created_by", "Created By"),
+        (Filter::UpdatedBy, "updatedBy", "updated_by", "Updated By"),
     ] {
-        let users: Vec<u64> = f
-            .ids(key, &label(what), "a user")?
-            .into_iter()
-            .map(|i| i.get())
-            .collect();
-        q.push_list(&format!("filter[{name}]"), users);
+        if has(filter) {
+            q.push_list(&format!("filter[{name}]"), ids(f, key, what, "a user")?);
+        }
     }
-    for (key, name, what) in [
-        ("createdAt", "created_at", "Created"),
-        ("updatedAt", "updated_at", "Updated"),
-        ("closedAt", "closed_at", "Closed"),
-        ("closestTaskAt", "closest_task_at", "Closest Task"),
+    for (filter, key, name, what) in [
+        (Filter::CreatedAt, "createdAt", "created_at", "Created"),
+        (Filter::UpdatedAt, "updatedAt", "updated_at", "Updated"),
+        (Filter::ClosedAt, "closedAt", "closed_at", "Closed"),
+        (
+            Filter::ClosestTaskAt,
+            "closestTaskAt",
+            "closest_task_at",
+            "Closest Task",
+        ),
     ] {
-        let from = f.date(&format!("{key}From"), &label(&format!("{what} After")))?;
-        let to = f.date(&format!("{key}To"), &label(&format!("{what} Before")))?;
-        range(&mut q, name, from, to, what)?;
+        if has(filter) {
+            let from = f.date(&format!("{key}From"), &label(&format!("{what} After")))?;
+            let to = f.date(&format!("{key}To"), &label(&format!("{what} Before")))?;
+            range(&mut q, name, from, to, what)?;
+        }
     }
-    custom_field_filters(&mut q, f)?;
+    if has(Filter::CustomFields) {
+        custom_field_filters(&mut q, f)?;
+    }
 
     let search = params.string("query", "Search")?.trim();
     if !search.is_empty() {
         q.push("query", search);
     }
     let options = params.object("options");
-    let embeds = parse_embeds(
+    let with = parse_with(
+        entity,
         &options.strings("with", "Options › Include")?,
         "Options › Include",
         true,
     )?;
-    if !embeds.is_empty() {
-        q.push("with", embed::join(&embeds));
+    if !with.is_empty() {
+        q.push("with", with.join(","));
     }
     let sort = options.string("sortBy", "Options › Sort By")?;
     if !sort.is_empty() {
-        if !matches!(sort, "created_at" | "updated_at" | "id") {
+        if !entity.order.contains(&sort) {
             return Err(InputError::new(
                 "Options › Sort By",
-                format!("\"{sort}\" cannot be sorted by; use created_at, updated_at or id"),
+                format!("\"{sort}\" cannot be sorted by; use {}", entity.order.join(", ")),
             ));
         }
         let direction = match options.string("sortDirection", "Options › Sort Direction")? {
@@ -195,10 +215,11 @@ pub fn list_query(params: Params) -> Result<Query, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lead::LEADS;
     use serde_json::json;
 
     fn encode(p: Value) -> String {
-        list_query(Params::new(&p)).unwrap().encode()
+        list_query(&LEADS, Params::new(&p)).unwrap().encode()
     }
 
     #[test]
@@ -232,7 +253,7 @@ mod tests {
 
     #[test]
     fn bad_filters_name_their_field() {
-        let bad = |p: Value| list_query(Params::new(&p)).unwrap_err();
+        let bad = |p: Value| list_query(&LEADS, Params::new(&p)).unwrap_err();
         assert_eq!(
             bad(json!({"filters": {"priceFrom": 9, "priceTo": 1}})).field,
             "Filters › Price"

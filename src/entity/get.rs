@@ -1,51 +1,57 @@
-//! Get: one lead per input item, `GET /api/v4/leads/{id}?with=…`.
+//! Get: one record per input item, `GET {path}/{id}?with=…`.
 //!
 //! amoCRM answers an unknown ID with 204 and an empty body rather than 404, so
-//! 204 becomes "lead N not found" for that item (an error item under
+//! 204 becomes "Lead N not found" for that item (an error item under
 //! "continue on fail"), never a crash on an empty body.
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 
 use crate::account::AccountAddress;
 use crate::api_error::ApiError;
-use crate::engine::{Io, Operation, RawJson, Replay, Reply};
+use crate::engine::{live_items, Io, Operation, RawJson, Replay, Reply, Tag};
+use crate::entity::embed::parse_with;
+use crate::entity::reference::parse_ref;
+use crate::entity::simplify::simplify_record;
+use crate::entity::{Entity, RecordId};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::Request;
 use crate::input::{InputError, Params};
-use crate::lead::embed::{self, parse_embeds};
-use crate::lead::reference::{parse_lead_ref, LeadId};
-use crate::lead::simplify::simplify_lead;
-use crate::lead::LEADS_PATH;
 use crate::query::Query;
 
-pub const LEAD_LABEL: &str = "Lead";
 pub const WITH_LABEL: &str = "Include";
 
-pub struct GetLeads {
+pub struct GetRecords {
+    entity: &'static Entity,
     account: AccountAddress,
-    items: Vec<Value>,
-    ids: Vec<Option<LeadId>>,
-    simplify: Vec<bool>,
+    /// The ID and Simplify choice of each item sent.
+    sent: HashMap<usize, (RecordId, bool)>,
 }
 
-impl GetLeads {
-    pub fn new(account: AccountAddress, items: Vec<Value>) -> GetLeads {
-        GetLeads {
+impl GetRecords {
+    pub fn new(entity: &'static Entity, account: AccountAddress) -> GetRecords {
+        GetRecords {
+            entity,
             account,
-            items,
-            ids: Vec::new(),
-            simplify: Vec::new(),
+            sent: HashMap::new(),
         }
     }
 
-    fn request(&self, params: Params) -> Result<(LeadId, Request, bool), InputError> {
-        let id = parse_lead_ref(params.get("leadId").unwrap_or(&Value::Null), &self.account, LEAD_LABEL)?;
-        let embeds = parse_embeds(&params.strings("with", WITH_LABEL)?, WITH_LABEL, false)?;
+    fn request(&self, params: Params) -> Result<(RecordId, Request, bool), InputError> {
+        let e = self.entity;
+        let id = parse_ref(
+            params.get(e.id_param).unwrap_or(&Value::Null),
+            &self.account,
+            e,
+            e.label,
+        )?;
+        let with = parse_with(e, &params.strings("with", WITH_LABEL)?, WITH_LABEL, false)?;
         let mut query = Query::new();
-        if !embeds.is_empty() {
-            query.push("with", embed::join(&embeds));
+        if !with.is_empty() {
+            query.push("with", with.join(","));
         }
-        let path = query.append_to(&format!("{LEADS_PATH}/{id}"));
+        let path = query.append_to(&e.record_path(id));
         Ok((
             id,
             Request::get(self.account.url(&path)),
@@ -54,64 +60,51 @@ impl GetLeads {
     }
 }
 
-impl Operation for GetLeads {
-    fn start(&mut self, io: &mut Io) {
-        // Every item is checked before anything is sent, so a bad parameter
-        // anywhere stops the node before the first request.
+impl Operation for GetRecords {
+    fn on_items(&mut self, first: usize, items: Vec<Value>, _last: bool, io: &mut Io) {
+        // Every item of the chunk is checked before anything is sent, so a
+        // bad parameter stops the node before the first request.
         let mut requests = Vec::new();
-        for (index, item) in self.items.iter().enumerate() {
-            if item.is_null() {
-                // The shell already failed this item (its parameters could not be read).
-                self.ids.push(None);
-                self.simplify.push(false);
-                continue;
-            }
+        for (index, item) in live_items(first, &items) {
             match self.request(Params::new(item)) {
                 Ok((id, request, simplify)) => {
-                    self.ids.push(Some(id));
-                    self.simplify.push(simplify);
+                    self.sent.insert(index, (id, simplify));
                     requests.push((index, request));
                 }
-                Err(e) => {
-                    self.ids.push(None);
-                    self.simplify.push(false);
-                    io.fail(index, NodeError::input(index, &e));
-                }
+                Err(e) => io.fail(index, NodeError::input(index, &e)),
             }
         }
         for (index, request) in requests {
-            io.send(index as u64, request, Replay::Safe);
+            io.send(Tag::Item(index), request, Replay::Safe);
         }
     }
 
-    fn on_reply(&mut self, tag: u64, reply: Reply, io: &mut Io) {
-        let index = tag as usize;
-        let id = self
-            .ids
-            .get(index)
-            .copied()
-            .flatten()
-            .map(|id| id.get())
-            .unwrap_or_default();
+    fn on_reply(&mut self, tag: Tag, reply: Reply, io: &mut Io) {
+        let Tag::Item(index) = tag else { return };
+        let Some((id, simplify)) = self.sent.remove(&index) else {
+            return;
+        };
+        let e = self.entity;
         match reply {
             Ok(r) if r.status == 204 => io.fail(
                 index,
-                NodeError::new(ErrorKind::Api, format!("Lead {id} not found"))
-                    .with_description("amoCRM has no lead with this ID in the account (it answered 204 No Content). Check the ID, or whether the lead was deleted."),
+                NodeError::new(ErrorKind::Api, format!("{} {id} not found", e.label)).with_description(format!(
+                    "amoCRM has no {} with this ID in the account (it answered 204 No Content). Check the ID, or whether the {} was deleted.",
+                    e.noun, e.noun
+                )),
             ),
-            // The lead as amoCRM sent it (checked to be JSON, not rebuilt), or simplified.
+            // The record as amoCRM sent it (checked to be JSON, not rebuilt), or simplified.
             Ok(r) => {
-                let simplify = self.simplify.get(index) == Some(&true);
-                let shaped = RawJson::parse(r.body).and_then(|lead| if simplify { simplify_lead(lead.get()) } else { Ok(lead) });
+                let shaped = RawJson::parse(r.body).and_then(|record| if simplify { simplify_record(record.get()) } else { Ok(record) });
                 match shaped {
-                    Ok(lead) => io.emit_raw(index, lead),
-                    Err(e) => io.fail(
+                    Ok(record) => io.emit_raw(index, record),
+                    Err(err) => io.fail(
                         index,
-                        NodeError::api(&format!("Getting lead {id}"), &ApiError::UnreadableBody { status: 200, reason: format!("not JSON ({e})") }),
+                        NodeError::api(&format!("Getting {} {id}", e.noun), &ApiError::unreadable(200, format!("not JSON ({err})"))),
                     ),
                 }
             }
-            Err(e) => io.fail(index, NodeError::api(&format!("Getting lead {id}"), &e)),
+            Err(err) => io.fail(index, NodeError::api(&format!("Getting {} {id}", e.noun), &err)),
         }
     }
 }

@@ -1,23 +1,34 @@
-//! Notes on leads: adding them in batches, and reading a lead's notes.
+//! Notes on records: adding them in batches, and reading a record's notes.
 
 use serde_json::{json, Map, Value};
 
 use crate::account::AccountAddress;
+use crate::entity::batch::{embedded_results, BatchKind};
+use crate::entity::fields::FieldSet;
+use crate::entity::reference::parse_ref;
+use crate::entity::Entity;
 use crate::http::Method;
 use crate::input::{InputError, Params};
-use crate::lead::batch::BatchKind;
-use crate::lead::fields::FieldSet;
-use crate::lead::reference::parse_lead_ref;
-use crate::lead::write::LEAD_BATCH_LIMIT;
 use crate::query::Query;
-
-pub const NOTES_PATH: &str = "/api/v4/leads/notes";
 
 /// The note types this node writes, and the `params` each takes.
 pub const NOTE_TYPES: [&str; 4] = ["common", "service_message", "call_in", "call_out"];
 
 pub struct AddNotes {
+    pub entity: &'static Entity,
     pub account: AccountAddress,
+    /// `{entity path}/notes`.
+    pub path: String,
+}
+
+impl AddNotes {
+    pub fn new(entity: &'static Entity, account: AccountAddress) -> AddNotes {
+        AddNotes {
+            entity,
+            account,
+            path: format!("{}/notes", entity.path),
+        }
+    }
 }
 
 impl BatchKind for AddNotes {
@@ -27,17 +38,20 @@ impl BatchKind for AddNotes {
     fn method(&self) -> Method {
         Method::Post
     }
-    fn path(&self) -> &'static str {
-        NOTES_PATH
-    }
-    fn max_batch(&self) -> usize {
-        LEAD_BATCH_LIMIT
+    fn path(&self) -> &str {
+        &self.path
     }
     fn unsafe_to_repeat(&self) -> bool {
         true
     }
     fn body(&self, params: Params, _fields: Option<&FieldSet>) -> Result<Map<String, Value>, InputError> {
-        let lead = parse_lead_ref(params.get("leadId").unwrap_or(&Value::Null), &self.account, "Lead")?;
+        let e = self.entity;
+        let lead = parse_ref(
+            params.get(e.id_param).unwrap_or(&Value::Null),
+            &self.account,
+            e,
+            e.label,
+        )?;
         let note_type = match params.string("noteType", "Note Type")? {
             "" => "common",
             t if NOTE_TYPES.contains(&t) => t,
@@ -92,20 +106,7 @@ impl BatchKind for AddNotes {
         Ok(body)
     }
     fn results(&self, answer: &Value) -> Vec<(String, Value)> {
-        answer["_embedded"]["notes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| {
-                let mut item = n.as_object()?.clone();
-                let request_id = match item.remove("request_id")? {
-                    Value::String(s) => s,
-                    Value::Number(n) => n.to_string(),
-                    _ => return None,
-                };
-                Some((request_id, Value::Object(item)))
-            })
-            .collect()
+        embedded_results(answer, "notes")
     }
 }
 
@@ -124,23 +125,27 @@ impl OrDefault for String {
 }
 
 /// The path and filters of "Get Notes" for one item.
-pub fn notes_query(params: Params, account: &AccountAddress) -> Result<(String, Query), InputError> {
-    let lead = parse_lead_ref(params.get("leadId").unwrap_or(&Value::Null), account, "Lead")?;
+pub fn notes_query(entity: &Entity, params: Params, account: &AccountAddress) -> Result<(String, Query), InputError> {
+    let id = parse_ref(
+        params.get(entity.id_param).unwrap_or(&Value::Null),
+        account,
+        entity,
+        entity.label,
+    )?;
     let mut q = Query::new();
     let types = params.object("filters").strings("noteTypes", "Filters › Note Types")?;
     q.push_list("filter[note_type]", types);
-    Ok((format!("/api/v4/leads/{lead}/notes"), q))
+    Ok((format!("{}/notes", entity.record_path(id)), q))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::account::Zone;
+    use crate::lead::LEADS;
 
     fn body(p: Value) -> Result<Value, InputError> {
-        let kind = AddNotes {
-            account: AccountAddress::parse("shop", Zone::AmocrmRu).unwrap(),
-        };
+        let kind = AddNotes::new(&LEADS, AccountAddress::parse("shop", Zone::AmocrmRu).unwrap());
         kind.body(Params::new(&p), None).map(Value::Object)
     }
 
@@ -175,7 +180,7 @@ mod tests {
     fn get_notes_path_and_type_filter() {
         let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
         let p = json!({"leadId": {"__rl": true, "mode": "id", "value": "9"}, "filters": {"noteTypes": ["common"]}});
-        let (path, q) = notes_query(Params::new(&p), &account).unwrap();
+        let (path, q) = notes_query(&LEADS, Params::new(&p), &account).unwrap();
         assert_eq!(q.append_to(&path), "/api/v4/leads/9/notes?filter[note_type][0]=common");
     }
 }

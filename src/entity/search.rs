@@ -1,39 +1,40 @@
-//! The lead picker of n8n's resource locator: leads matching what the user
-//! typed, a page at a time, each with the URL of its card.
+//! The record picker of n8n's resource locator: records matching what the
+//! user typed, a page at a time, each with the URL of its card.
 
 use serde_json::{json, Value};
 
 use crate::account::AccountAddress;
 use crate::api_error::parse_json;
-use crate::engine::{Io, Operation, Replay, Reply};
+use crate::engine::{Io, Operation, Replay, Reply, Tag};
+use crate::entity::reference::card_url;
+use crate::entity::Entity;
 use crate::error::NodeError;
 use crate::http::Request;
 use crate::input::Params;
-use crate::lead::LEADS_PATH;
 use crate::query::Query;
 
-/// Leads per picker page: enough to scroll, small enough to answer fast.
+/// Records per picker page: enough to scroll, small enough to answer fast.
 pub const PICKER_PAGE_SIZE: u32 = 50;
 
-pub struct SearchLeads {
+pub struct SearchRecords {
+    entity: &'static Entity,
     account: AccountAddress,
-    items: Vec<Value>,
     page: u32,
 }
 
-impl SearchLeads {
-    pub fn new(account: AccountAddress, items: Vec<Value>) -> SearchLeads {
-        SearchLeads {
+impl SearchRecords {
+    pub fn new(entity: &'static Entity, account: AccountAddress) -> SearchRecords {
+        SearchRecords {
+            entity,
             account,
-            items,
             page: 1,
         }
     }
 }
 
-impl Operation for SearchLeads {
-    fn start(&mut self, io: &mut Io) {
-        let item = self.items.first().cloned().unwrap_or(Value::Null);
+impl Operation for SearchRecords {
+    fn on_items(&mut self, _first: usize, items: Vec<Value>, _last: bool, io: &mut Io) {
+        let item = items.into_iter().next().unwrap_or(Value::Null);
         let params = Params::new(&item);
         let filter = params.string("query", "Search").unwrap_or_default().trim().to_string();
         self.page = params
@@ -47,22 +48,26 @@ impl Operation for SearchLeads {
             query.push("query", &filter);
         }
         query.push("limit", PICKER_PAGE_SIZE).push("page", self.page);
-        query.push("order[updated_at]", "desc");
-        let url = self.account.url(&query.append_to(LEADS_PATH));
-        io.send(0, Request::get(url), Replay::Safe);
+        if self.entity.order.contains(&"updated_at") {
+            query.push("order[updated_at]", "desc");
+        }
+        let url = self.account.url(&query.append_to(&self.entity.path));
+        io.send(Tag::Item(0), Request::get(url), Replay::Safe);
     }
 
-    fn on_reply(&mut self, _tag: u64, reply: Reply, io: &mut Io) {
+    fn on_reply(&mut self, _tag: Tag, reply: Reply, io: &mut Io) {
+        let e = self.entity;
+        let context = format!("Searching {}", e.nouns);
         let page = match reply {
             // 204: nothing matches.
             Ok(r) if r.status == 204 => json!({}),
             Ok(r) => match parse_json(&r) {
                 Ok(v) => v,
-                Err(e) => return io.fail(0, NodeError::api("Searching leads", &e)),
+                Err(err) => return io.fail(0, NodeError::api(&context, &err)),
             },
-            Err(e) => return io.fail(0, NodeError::api("Searching leads", &e)),
+            Err(err) => return io.fail(0, NodeError::api(&context, &err)),
         };
-        let results: Vec<Value> = page["_embedded"]["leads"]
+        let results: Vec<Value> = page["_embedded"][e.embedded]
             .as_array()
             .map(|leads| {
                 leads
@@ -70,11 +75,14 @@ impl Operation for SearchLeads {
                     .filter_map(|lead| {
                         let id = lead["id"].as_u64()?;
                         let name = lead["name"].as_str().filter(|n| !n.is_empty()).unwrap_or("(no name)");
-                        Some(json!({
+                        let mut result = json!({
                             "name": format!("{name} (#{id})"),
                             "value": id.to_string(),
-                            "url": self.account.url(&format!("/leads/detail/{id}")),
-                        }))
+                        });
+                        if let Some(url) = card_url(&self.account, e, id) {
+                            result["url"] = json!(url);
+                        }
+                        Some(result)
                     })
                     .collect()
             })
@@ -91,15 +99,16 @@ impl Operation for SearchLeads {
 mod tests {
     use super::*;
     use crate::account::Zone;
+    use crate::engine::testing::Run;
     use crate::engine::{Driver, Emit};
-    use crate::http::{Outcome, Response};
+    use crate::lead::LEADS;
 
     fn run(params: Value, status: u16, body: &str) -> (String, Value) {
         let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
-        let mut d = Driver::new(Box::new(SearchLeads::new(account, vec![params])));
-        let s = d.start();
+        let mut d = Run::new(Driver::new(Box::new(SearchRecords::new(&LEADS, account))));
+        let s = d.start(vec![params]);
         let url = s.requests[0].request.url.clone();
-        let s = d.on_outcome(s.requests[0].id, Outcome::Response(Response::new(status, body)));
+        let s = d.status(s.requests[0].id, status, body);
         let Emit::Item { json, .. } = &s.emit[0] else {
             panic!("{:?}", s.emit)
         };

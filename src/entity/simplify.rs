@@ -1,10 +1,10 @@
-//! The "Simplify" output: a lead as a flat record a workflow can use without
-//! digging through HAL: custom fields by name, tags as names, linked
-//! contacts and companies as IDs, and no `_links`.
+//! The "Simplify" output: a record as a flat object a workflow can use without
+//! digging through HAL: custom fields by name, tags as names, linked leads,
+//! contacts, companies and customers as IDs, and no `_links`.
 //!
-//! It works on the JSON text: the lead's own fields are copied through in
+//! It works on the JSON text: the record's own fields are copied through in
 //! amoCRM's order without being parsed into values, and only the parts that
-//! change are read. A 250-lead page is shaped without building a tree of
+//! change are read. A 250-record page is shaped without building a tree of
 //! hundreds of thousands of nodes.
 
 use std::borrow::Cow;
@@ -16,23 +16,23 @@ use serde_json::value::RawValue;
 
 use crate::engine::RawJson;
 
-/// A lead object's entries in document order, values left as text.
-pub struct LeadEntries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// A record's entries in document order, values left as text.
+pub struct RecordEntries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
 
-impl<'de: 'a, 'a> Deserialize<'de> for LeadEntries<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LeadEntries<'a>, D::Error> {
+impl<'de: 'a, 'a> Deserialize<'de> for RecordEntries<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RecordEntries<'a>, D::Error> {
         struct V<'a>(std::marker::PhantomData<&'a ()>);
         impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = LeadEntries<'a>;
+            type Value = RecordEntries<'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<LeadEntries<'a>, M::Error> {
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<RecordEntries<'a>, M::Error> {
                 let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(24));
                 while let Some(entry) = map.next_entry::<Cow<'a, str>, &'a RawValue>()? {
                     entries.push(entry);
                 }
-                Ok(LeadEntries(entries))
+                Ok(RecordEntries(entries))
             }
         }
         d.deserialize_map(V(std::marker::PhantomData))
@@ -69,6 +69,10 @@ struct EmbeddedIn<'a> {
     loss_reason: Option<Vec<PartIn<'a>>>,
     #[serde(default, borrow)]
     catalog_elements: Option<Vec<PartIn<'a>>>,
+    #[serde(default, borrow)]
+    leads: Option<Vec<PartIn<'a>>>,
+    #[serde(default, borrow)]
+    customers: Option<Vec<PartIn<'a>>>,
 }
 
 /// The pieces of an embedded entity the simplified record keeps.
@@ -151,17 +155,17 @@ fn custom_fields(out: &mut String, fields: &[FieldIn]) {
     out.push('}');
 }
 
-/// The simplified record of one lead (amoCRM's JSON text in, JSON text out).
-pub fn simplify_lead(lead: &str) -> Result<RawJson, serde_json::Error> {
-    match serde_json::from_str::<LeadEntries>(lead) {
+/// The simplified form of one record (amoCRM's JSON text in, JSON text out).
+pub fn simplify_record(lead: &str) -> Result<RawJson, serde_json::Error> {
+    match serde_json::from_str::<RecordEntries>(lead) {
         Ok(entries) => simplify_entries(entries),
         // Not an object: nothing to flatten.
         Err(_) => RawJson::parse(lead.to_string()),
     }
 }
 
-/// The simplified record of a lead already read into its entries.
-pub fn simplify_entries(LeadEntries(entries): LeadEntries) -> Result<RawJson, serde_json::Error> {
+/// The simplified form of a record already read into its entries.
+pub fn simplify_entries(RecordEntries(entries): RecordEntries) -> Result<RawJson, serde_json::Error> {
     let mut out = String::with_capacity(entries.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum::<usize>() + 64);
     out.push('{');
     let mut fields: Vec<FieldIn> = Vec::new();
@@ -204,6 +208,13 @@ pub fn simplify_entries(LeadEntries(entries): LeadEntries) -> Result<RawJson, se
     out.push(',');
     key(&mut out, "companies");
     list(&mut out, embedded.companies.as_deref().unwrap_or_default(), |c| c.id);
+    for (name, linked) in [("leads", &embedded.leads), ("customers", &embedded.customers)] {
+        if let Some(linked) = linked {
+            out.push(',');
+            key(&mut out, name);
+            list(&mut out, linked, |c| c.id);
+        }
+    }
     if let Some(reason) = embedded.loss_reason.as_deref().and_then(<[PartIn]>::first) {
         out.push(',');
         key(&mut out, "loss_reason");
@@ -238,7 +249,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn simplify(lead: Value) -> Value {
-        serde_json::from_str(simplify_lead(&lead.to_string()).unwrap().get()).unwrap()
+        serde_json::from_str(simplify_record(&lead.to_string()).unwrap().get()).unwrap()
     }
 
     #[test]
@@ -273,7 +284,7 @@ mod tests {
     fn keeps_amocrm_field_order() {
         let raw = r#"{"name":"b","id":1,"price":2}"#;
         assert_eq!(
-            simplify_lead(raw).unwrap().get(),
+            simplify_record(raw).unwrap().get(),
             r#"{"name":"b","id":1,"price":2,"custom_fields":{},"tags":[],"companies":[]}"#
         );
     }
@@ -293,7 +304,7 @@ mod tests {
     #[test]
     fn output_is_valid_json_whatever_the_names() {
         let lead = json!({"a\u{1}": 1, "custom_fields_values": [{"field_id": 1, "field_name": "\\", "values": []}]});
-        let out = simplify_lead(&lead.to_string()).unwrap();
+        let out = simplify_record(&lead.to_string()).unwrap();
         assert!(serde_json::from_str::<Value>(out.get()).is_ok(), "{}", out.get());
     }
 

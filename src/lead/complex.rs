@@ -4,11 +4,13 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::entity::batch::{result_entry, BatchKind};
+use crate::entity::fields::FieldSet;
+use crate::entity::record::{needs_fields, record_body, Mode};
+use crate::entity::Entity;
 use crate::http::Method;
 use crate::input::{InputError, Params};
-use crate::lead::batch::BatchKind;
-use crate::lead::body::{lead_body, needs_fields, Mode};
-use crate::lead::fields::FieldSet;
+use crate::lead::LEADS;
 
 pub const COMPLEX_PATH: &str = "/api/v4/leads/complex";
 
@@ -54,8 +56,11 @@ impl BatchKind for CreateComplex {
     fn method(&self) -> Method {
         Method::Post
     }
-    fn path(&self) -> &'static str {
+    fn path(&self) -> &str {
         COMPLEX_PATH
+    }
+    fn default_batch(&self) -> usize {
+        COMPLEX_BATCH_LIMIT
     }
     fn max_batch(&self) -> usize {
         COMPLEX_BATCH_LIMIT
@@ -63,11 +68,14 @@ impl BatchKind for CreateComplex {
     fn unsafe_to_repeat(&self) -> bool {
         true
     }
+    fn fields_of(&self) -> Option<&'static Entity> {
+        Some(&LEADS)
+    }
     fn needs_fields(&self, params: Params) -> bool {
-        needs_fields(params)
+        needs_fields(&LEADS, params)
     }
     fn body(&self, params: Params, fields: Option<&FieldSet>) -> Result<Map<String, Value>, InputError> {
-        let mut body = lead_body(params, Mode::Create, fields)?;
+        let mut body = record_body(&LEADS, params, Mode::Create, fields)?;
         let mut embedded = body
             .remove("_embedded")
             .and_then(|e| e.as_object().cloned())
@@ -101,24 +109,12 @@ impl BatchKind for CreateComplex {
         Ok(body)
     }
     fn results(&self, answer: &Value) -> Vec<(String, Value)> {
+        // A bare list, each `request_id` a one-element list.
         answer
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|entry| {
-                let mut item = entry.as_object()?.clone();
-                let request_id = match item.remove("request_id")? {
-                    Value::Array(ids) => ids
-                        .first()?
-                        .as_str()
-                        .map(str::to_string)
-                        .or_else(|| Some(ids.first()?.to_string()))?,
-                    Value::String(s) => s,
-                    Value::Number(n) => n.to_string(),
-                    _ => return None,
-                };
-                Some((request_id, Value::Object(item)))
-            })
+            .filter_map(result_entry)
             .collect()
     }
 }

@@ -1,71 +1,79 @@
-//! The lead API: one module per operation, sharing how leads are named
-//! (IDs, resource locators, URLs) and which embeds exist.
+//! Leads: the descriptor the shared machinery reads, and what only leads
+//! have (pipelines and statuses, loss reasons, price, complex create).
 
-pub mod batch;
-pub mod body;
 pub mod complex;
-pub mod embed;
-pub mod field_loader;
-pub mod fields;
-pub mod filter;
-pub mod get;
-pub mod links;
-pub mod list;
-pub mod lists;
-pub mod notes;
-pub mod reference;
-pub mod search;
-pub mod simplify;
-pub mod write;
+pub mod rules;
 
-use serde_json::Value;
+use std::borrow::Cow;
 
-use crate::account::AccountAddress;
-use crate::engine::Operation;
-use crate::error::NodeError;
+use crate::entity::record::{FieldSpec, Kind, On};
+use crate::entity::{Entity, Features, Filter};
 
 pub const LEADS_PATH: &str = "/api/v4/leads";
 
-/// Builds the operation the node asked for. `items` holds each input item's
-/// parameters, in input order (null for items the shell already failed).
-pub fn operation(
-    name: &str,
-    account: AccountAddress,
-    items: Vec<Value>,
-    now_ms: f64,
-) -> Result<Box<dyn Operation>, NodeError> {
-    use batch::Batcher;
-    match name {
-        "get" => Ok(Box::new(get::GetLeads::new(account, items))),
-        "search" => Ok(Box::new(search::SearchLeads::new(account, items))),
-        "getMany" => Ok(Box::new(list::ListLeads::new(account, items))),
-        "createComplex" => Ok(Box::new(Batcher::new(complex::CreateComplex, account, items, now_ms))),
-        "link" => Ok(Box::new(links::Links::new(links::LinkAction::Link, account, items))),
-        "unlink" => Ok(Box::new(links::Links::new(links::LinkAction::Unlink, account, items))),
-        "getLinks" => Ok(Box::new(links::Links::new(links::LinkAction::List, account, items))),
-        "addNote" => Ok(Box::new(Batcher::new(
-            notes::AddNotes {
-                account: account.clone(),
-            },
-            account,
-            items,
-            now_ms,
-        ))),
-        "getNotes" => Ok(Box::new(list::ListLeads::of(list::Listing::Notes, account, items))),
-        "create" => Ok(Box::new(Batcher::new(write::CreateLeads, account, items, now_ms))),
-        "update" => Ok(Box::new(Batcher::new(
-            write::UpdateLeads {
-                account: account.clone(),
-            },
-            account,
-            items,
-            now_ms,
-        ))),
-        other => match lists::ListKind::parse(other) {
-            Some(kind) => Ok(Box::new(lists::Lists::new(kind, account, items, now_ms))),
-            None => Err(NodeError::internal(format!(
-                "the lead resource has no operation \"{other}\""
-            ))),
-        },
-    }
-}
+pub static LEADS: Entity = Entity {
+    noun: "lead",
+    nouns: "leads",
+    label: "Lead",
+    path: Cow::Borrowed(LEADS_PATH),
+    embedded: "leads",
+    entity_type: "leads",
+    card: Some("/leads/detail/"),
+    id_param: "leadId",
+    with: &[
+        "catalog_elements",
+        "contacts",
+        "is_price_modified_by_robot",
+        "loss_reason",
+        "source_id",
+    ],
+    with_list_only: &["only_deleted"],
+    order: &["created_at", "updated_at", "id"],
+    filters: &[
+        Filter::Ids,
+        Filter::Names,
+        Filter::Price,
+        Filter::Pipelines,
+        Filter::Statuses,
+        Filter::ResponsibleUsers,
+        Filter::CreatedBy,
+        Filter::UpdatedBy,
+        Filter::CreatedAt,
+        Filter::UpdatedAt,
+        Filter::ClosedAt,
+        Filter::ClosestTaskAt,
+        Filter::CustomFields,
+    ],
+    fields: &[
+        FieldSpec::new("name", "name", "Name", Kind::Text).primary(),
+        FieldSpec::new("price", "price", "Price", Kind::Whole { min: 0 }),
+        FieldSpec::new("pipeline_id", "pipelineId", "Pipeline", Kind::Id { what: "a pipeline" }),
+        FieldSpec::new("status_id", "statusId", "Status", Kind::Id { what: "a status" }),
+        FieldSpec::new(
+            "loss_reason_id",
+            "lossReasonId",
+            "Loss Reason",
+            Kind::Id { what: "a loss reason" },
+        ),
+        FieldSpec::new(
+            "responsible_user_id",
+            "responsibleUserId",
+            "Responsible User",
+            Kind::Id { what: "a user" },
+        ),
+        FieldSpec::new("closed_at", "closedAt", "Closed At", Kind::Date),
+        FieldSpec::new("created_at", "createdAt", "Created At", Kind::Date).on(On::Create),
+        FieldSpec::new("created_by", "createdBy", "Created By", Kind::Id { what: "a user" }).on(On::Create),
+    ],
+    read_only: &["score", "labor_cost", "is_price_modified_by_robot", "source_id"],
+    fields_path: Cow::Borrowed("/api/v4/leads/custom_fields"),
+    max_batch: crate::entity::MAX_WRITE_BATCH,
+    multitext: false,
+    features: Features {
+        custom_fields: true,
+        notes: true,
+        tags: true,
+        links: &["contacts", "companies", "catalog_elements"],
+    },
+    rules: &rules::LeadRules,
+};

@@ -30,9 +30,9 @@ pub use payload::Options;
 pub const PREVIEW_CHARS: usize = 2000;
 
 /// Builds a subscription operation (`checkExists`, `subscribe`, `unsubscribe`).
-pub fn operation(name: &str, account: AccountAddress, items: Vec<Value>) -> Result<Box<dyn Operation>, NodeError> {
+pub fn operation(name: &str, account: AccountAddress) -> Result<Box<dyn Operation>, NodeError> {
     match subscription::Kind::parse(name) {
-        Some(kind) => Ok(Box::new(subscription::Subscription::new(kind, account, items))),
+        Some(kind) => Ok(Box::new(subscription::Subscription::new(kind, account))),
         None => Err(NodeError::internal(format!(
             "the webhook resource has no operation \"{name}\""
         ))),
@@ -147,6 +147,6 @@ mod tests {
     #[test]
     fn unknown_operations_are_internal_errors() {
         let account = AccountAddress::parse("shop", crate::account::Zone::AmocrmRu).unwrap();
-        assert!(operation("explode", account, vec![]).is_err());
+        assert!(operation("explode", account).is_err());
     }
 }

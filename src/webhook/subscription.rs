@@ -27,8 +27,8 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::account::AccountAddress;
-use crate::api_error::{parse_json, ApiError};
-use crate::engine::{Io, Operation, Replay, Reply};
+use crate::api_error::{parse_json, ApiError, ApiErrorKind};
+use crate::engine::{Io, Operation, Replay, Reply, Tag};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::{Method, Request};
 use crate::input::{describe, parse_id, InputError, Params};
@@ -205,16 +205,14 @@ struct Plan {
 pub struct Subscription {
     kind: Kind,
     account: AccountAddress,
-    items: Vec<Value>,
     plan: Option<Plan>,
 }
 
 impl Subscription {
-    pub fn new(kind: Kind, account: AccountAddress, items: Vec<Value>) -> Subscription {
+    pub fn new(kind: Kind, account: AccountAddress) -> Subscription {
         Subscription {
             kind,
             account,
-            items,
             plan: None,
         }
     }
@@ -279,32 +277,32 @@ impl Subscription {
 }
 
 impl Operation for Subscription {
-    fn start(&mut self, io: &mut Io) {
-        if self.items.len() != 1 {
+    fn on_items(&mut self, _first: usize, items: Vec<Value>, _last: bool, io: &mut Io) {
+        if items.len() != 1 {
             return io.fail(
                 0,
                 NodeError::internal(format!(
                     "webhook operations take one item of parameters, got {}",
-                    self.items.len()
+                    items.len()
                 )),
             );
         }
-        match self.request(Params::new(&self.items[0])) {
+        match self.request(Params::new(&items[0])) {
             Ok((plan, request, replay)) => {
                 self.plan = Some(plan);
-                io.send(0, request, replay);
+                io.send(Tag::Item(0), request, replay);
             }
             Err(e) => io.fail(0, NodeError::input(0, &e)),
         }
     }
 
-    fn on_reply(&mut self, _tag: u64, reply: Reply, io: &mut Io) {
+    fn on_reply(&mut self, _tag: Tag, reply: Reply, io: &mut Io) {
         let Some(plan) = &self.plan else {
             return io.fail(0, NodeError::internal("a webhook reply arrived before its request"));
         };
         let doing = self.kind.doing();
         let response = match (self.kind, reply) {
-            (Kind::Unsubscribe, Err(ApiError::NotFound { .. })) => {
+            (Kind::Unsubscribe, Err(e)) if e.kind == ApiErrorKind::NotFound => {
                 return io.emit(0, json!({ "deleted": false }));
             }
             (_, Err(e)) => return io.fail(0, failure(doing, &e)),
@@ -338,23 +336,24 @@ impl Operation for Subscription {
 /// amoCRM's answer as the user should read it; 403 on this endpoint means the
 /// credential's user is not an administrator.
 fn failure(doing: &str, error: &ApiError) -> NodeError {
-    match error {
-        ApiError::Forbidden { html, .. } => {
+    match error.kind {
+        ApiErrorKind::Forbidden | ApiErrorKind::Blocked => {
+            let html = error.kind == ApiErrorKind::Blocked;
             let mut description = String::from(
                 "In amoCRM only account administrators may manage webhooks. Connect the credential as a user with administrator rights (Settings → Users), or ask an administrator to authorise the integration.",
             );
-            if *html {
+            if html {
                 description.push_str(" amoCRM answered with its gateway's block page, so the API or this server's IP address may also be blocked.");
             }
-            NodeError {
-                kind: ErrorKind::Api,
-                message: format!("{doing}: amoCRM refused (403): managing webhooks needs administrator rights"),
-                description: Some(description),
-                http_code: Some(403),
-                item: None,
-            }
+            let mut e = NodeError::new(
+                ErrorKind::Api,
+                format!("{doing}: amoCRM refused (403): managing webhooks needs administrator rights"),
+            )
+            .with_description(description);
+            e.http_code = Some(403);
+            e
         }
-        other => NodeError::api(doing, other),
+        _ => NodeError::api(doing, error),
     }
 }
 
@@ -362,19 +361,20 @@ fn failure(doing: &str, error: &ApiError) -> NodeError {
 mod tests {
     use super::*;
     use crate::account::Zone;
+    use crate::engine::testing::Run;
     use crate::engine::{Driver, Emit, Outgoing};
-    use crate::http::{Outcome, Response};
 
     const HOOK: &str = "https://n8n.example.com/webhook/5f0e/webhook";
 
-    fn driver(kind: Kind, params: Value) -> Driver {
+    fn start(kind: Kind, params: Value) -> crate::engine::Step {
         let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
-        Driver::new(Box::new(Subscription::new(kind, account, vec![params])))
+        Run::new(Driver::new(Box::new(Subscription::new(kind, account)))).start(vec![params])
     }
 
-    fn first_request(kind: Kind, params: Value) -> (Driver, Outgoing) {
-        let mut d = driver(kind, params);
-        let s = d.start();
+    fn first_request(kind: Kind, params: Value) -> (Run, Outgoing) {
+        let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
+        let mut d = Run::new(Driver::new(Box::new(Subscription::new(kind, account))));
+        let s = d.start(vec![params]);
         assert!(s.emit.is_empty(), "{:?}", s.emit);
         assert_eq!(s.requests.len(), 1);
         (d, s.requests[0].clone())
@@ -382,7 +382,7 @@ mod tests {
 
     fn answer(kind: Kind, params: Value, status: u16, body: &str) -> Emit {
         let (mut d, r) = first_request(kind, params);
-        let s = d.on_outcome(r.id, Outcome::Response(Response::new(status, body)));
+        let s = d.status(r.id, status, body);
         assert!(s.done);
         assert_eq!(s.emit.len(), 1, "{:?}", s.emit);
         s.emit[0].clone()
@@ -496,7 +496,7 @@ mod tests {
     #[test]
     fn subscribe_is_not_resent_after_a_server_error() {
         let (mut d, r) = first_request(Kind::Subscribe, params(&["add_lead"]));
-        let s = d.on_outcome(r.id, Outcome::Response(Response::new(504, "")));
+        let s = d.status(r.id, 504, "");
         assert!(s.requests.is_empty() && s.done);
         assert!(error(s.emit[0].clone()).message.contains("may have been applied"));
     }
@@ -576,15 +576,15 @@ mod tests {
                 "longer than",
             ),
         ] {
-            let mut d = driver(Kind::Subscribe, json!({"destination": dest, "events": ["add_lead"]}));
-            let s = d.start();
+            let s = start(Kind::Subscribe, json!({"destination": dest, "events": ["add_lead"]}));
             assert!(s.requests.is_empty(), "{dest}");
             let e = error(s.emit[0].clone());
             assert!(e.message.contains(why), "{dest}: {}", e.message);
             assert!(e.message.starts_with("Item 0, field \"Webhook URL\""), "{}", e.message);
         }
-        let mut d = driver(Kind::Unsubscribe, json!({}));
-        assert!(error(d.start().emit[0].clone()).message.contains("is missing"));
+        assert!(error(start(Kind::Unsubscribe, json!({})).emit[0].clone())
+            .message
+            .contains("is missing"));
     }
 
     #[test]
@@ -601,14 +601,14 @@ mod tests {
 
     #[test]
     fn events_must_be_known_settings() {
-        let mut d = driver(Kind::Subscribe, params(&["add_lead", "explode_lead"]));
-        let e = error(d.start().emit[0].clone());
+        let e = error(start(Kind::Subscribe, params(&["add_lead", "explode_lead"])).emit[0].clone());
         assert!(
             e.message.contains("\"explode_lead\" is not an amoCRM webhook event"),
             "{}",
             e.message
         );
-        let mut d = driver(Kind::CheckExists, params(&[]));
-        assert!(error(d.start().emit[0].clone()).message.contains("at least one event"));
+        assert!(error(start(Kind::CheckExists, params(&[])).emit[0].clone())
+            .message
+            .contains("at least one event"));
     }
 }

@@ -47,10 +47,10 @@ describe('AmoCRM Lead › writes', { concurrency: 1 }, () => {
         await amo?.close();
       });
 
-      test('1,000 items are created in 4 requests, each output paired with its input', async () => {
+      test('1,000 items are created in 4 requests of 250, each output paired with its input', async () => {
         const list = Array.from({ length: 1000 }, (_, i) => ({ name: `Bulk lead ${i}`, price: i }));
         const wf = pipeline('bulk create', list, [
-          leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: { price: '={{ $json.price }}' } }, cred),
+          leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: { price: '={{ $json.price }}' }, options: { batchSize: 250 } }, cred),
         ]);
         await amo.resetStats();
         const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));

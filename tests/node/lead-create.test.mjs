@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { dist, fakeContext, json } from './fake-n8n.mjs';
 
 const { AmoCrmLead } = dist('nodes/AmoCrmLead/AmoCrmLead.node.js');
-const { CHUNK_ITEMS } = dist('nodes/AmoCrmLead/actions/router.js');
+const { CHUNK_ITEMS } = dist('shared/entity/router.js');
 
 /** An amoCRM that creates every lead of a batch and answers with IDs. */
 function creator() {
@@ -18,8 +18,16 @@ function creator() {
 }
 
 const node = new AmoCrmLead();
-const params = (prices) => (name, i) =>
-  ({ authentication: 'amoCrmKommoApi', operation: 'create', name: `Lead ${i}`, additionalFields: { price: prices(i) }, customFields: null, options: {} })[name];
+const params = (prices, options = { batchSize: 250 }) => (name, i) =>
+  ({ authentication: 'amoCrmKommoApi', operation: 'create', mapping: 'manual', name: `Lead ${i}`, additionalFields: { price: prices(i) }, customFields: null, options })[name];
+
+test('by default leads go out 50 per request, as amoCRM\'s official client advises', async () => {
+  const items = Array.from({ length: 120 }, () => ({ json: {} }));
+  const ctx = fakeContext({ items, params: params((i) => i, {}), respond: creator() });
+  const [out] = await node.execute.call(ctx);
+  assert.deepEqual(ctx.requests.map((r) => JSON.parse(r.body).length), [50, 50, 20]);
+  assert.equal(out.length, 120);
+});
 
 test('2,500 items go out as 10 requests in three chunks, each output paired with its input', async () => {
   const items = Array.from({ length: 2500 }, () => ({ json: {} }));

@@ -5,10 +5,30 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { authenticationProperty, credentialSlots } from '../../shared/authentication';
-import * as lead from './actions/lead';
-import { router } from './actions/router';
-import { listSearch, loadOptions, resourceMapping } from './methods';
+import { credentialSlots } from '../../shared/authentication';
+import { listSearch, loadOptions, resourceMapping } from '../../shared/entity/methods';
+import { entityProperties, operationMap } from '../../shared/entity/node';
+import { create } from '../../shared/entity/operations/create';
+import { customRequest } from '../../shared/entity/operations/customRequest';
+import { get } from '../../shared/entity/operations/get';
+import { getMany } from '../../shared/entity/operations/getMany';
+import { links } from '../../shared/entity/operations/links';
+import { notes } from '../../shared/entity/operations/notes';
+import { update } from '../../shared/entity/operations/update';
+import { executeOperation } from '../../shared/entity/router';
+import { createComplex } from './createComplex.operation';
+import { LEAD, LEAD_RECORD_EXAMPLE } from './lead';
+
+const operations = [
+	get(LEAD),
+	getMany(LEAD),
+	create(LEAD, LEAD_RECORD_EXAMPLE),
+	createComplex,
+	update(LEAD, LEAD_RECORD_EXAMPLE),
+	...links(LEAD),
+	...notes(LEAD),
+	customRequest(),
+];
 
 export class AmoCrmLead implements INodeType {
 	description: INodeTypeDescription = {
@@ -25,22 +45,12 @@ export class AmoCrmLead implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
 		credentials: credentialSlots,
-		properties: [
-			authenticationProperty,
-			{
-				displayName: 'Resource',
-				name: 'resource',
-				type: 'hidden',
-				noDataExpression: true,
-				default: 'lead',
-			},
-			...lead.description,
-		],
+		properties: entityProperties(LEAD, operations),
 	};
 
 	methods = { listSearch, loadOptions, resourceMapping };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await router.call(this);
+		return await executeOperation.call(this, 'lead', operationMap(operations));
 	}
 }

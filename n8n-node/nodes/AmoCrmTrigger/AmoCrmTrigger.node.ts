@@ -1,6 +1,5 @@
 import {
 	NodeConnectionTypes,
-	NodeOperationError,
 	type IDataObject,
 	type IHookFunctions,
 	type INodeExecutionData,
@@ -12,8 +11,7 @@ import {
 import { authenticationProperty, credentialSlots } from '../../shared/authentication';
 import { parseWebhook, type CoreError } from '../../shared/core';
 import { API_TYPE } from '../../shared/credentials';
-import { toNodeError } from '../../shared/errors';
-import { runOperation } from '../../shared/transport';
+import { runForOne } from '../../shared/transport';
 import { eventsProperty, optionsProperty } from './descriptions';
 
 type SubscriptionOperation = 'checkExists' | 'subscribe' | 'unsubscribe';
@@ -28,16 +26,7 @@ async function subscription(ctx: IHookFunctions, operation: SubscriptionOperatio
 		destination: ctx.getNodeWebhookUrl('default') ?? null,
 		events: ctx.getNodeParameter('events', []) as string[],
 	};
-	let result: IDataObject | undefined;
-	let failure: CoreError | undefined;
-	const fatal = await runOperation(ctx, credentialType, { resource: 'webhook', operation, items: [params] }, (emit) => {
-		if (emit.type === 'error') failure = emit.error;
-		else result = emit.json;
-	});
-	failure ??= fatal;
-	if (failure) throw toNodeError(ctx.getNode(), failure);
-	if (!result) throw new NodeOperationError(ctx.getNode(), `The amoCRM core returned nothing for ${operation}`);
-	return result;
+	return await runForOne(ctx, credentialType, { resource: 'webhook', operation }, params);
 }
 
 /**

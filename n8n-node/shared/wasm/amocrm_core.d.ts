@@ -6,10 +6,11 @@
 /** A running node operation in the Rust core (src/wasm.rs). */
 export declare class NodeCall {
 	constructor(input: string);
-	start(): string;
+	start(nowMs: number): string;
+	feed(first: number, items: string, last: boolean, nowMs: number): string;
 	resume(id: number, meta: string, body: string, nowMs: number): string;
 	resumeBytes(id: number, meta: string, body: Uint8Array, nowMs: number): string;
-	fail(id: number, code: string, message: string): string;
+	fail(id: number, code: string, message: string, nowMs: number): string;
 	acquire(nowMs: number): number;
 	free(): void;
 }

@@ -1,8 +1,8 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 import { lookup } from './lookup';
 
-/** Leads matching what the user types, newest first, a page at a time. */
-export async function searchLeads(
+/** Records matching what the user types, newest first, a page at a time. */
+export async function searchRecords(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 	paginationToken?: string,

@@ -2,7 +2,9 @@ import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 import { lookup } from './lookup';
 
 async function options(ctx: ILoadOptionsFunctions, operation: string): Promise<INodePropertyOptions[]> {
-	return (await lookup(ctx, operation)).options as unknown as INodePropertyOptions[];
+	const { options, truncated } = (await lookup(ctx, operation)) as { options: INodePropertyOptions[]; truncated?: string };
+	// A list cut at its page limit says so as its last entry.
+	return truncated ? [...options, { name: `… ${truncated}`, value: '', description: truncated }] : options;
 }
 
 export async function getPipelines(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {

@@ -1,11 +1,5 @@
-import {
-	NodeOperationError,
-	type IDataObject,
-	type ILoadOptionsFunctions,
-} from 'n8n-workflow';
-import type { CoreError } from '../../../shared/core';
-import { toNodeError } from '../../../shared/errors';
-import { runOperation } from '../../../shared/transport';
+import type { IDataObject, ILoadOptionsFunctions } from 'n8n-workflow';
+import { runForOne } from '../../transport';
 
 /**
  * Dropdown lists are asked for often (every open of a node, every field that
@@ -17,18 +11,14 @@ const FRESH_MS = 30_000;
 
 const answers = new Map<string, { at: number; value: Promise<IDataObject> }>();
 
+/** The entity the node works on (its Resource). */
+function resourceOf(ctx: ILoadOptionsFunctions): string {
+	return ctx.getNodeParameter('resource', 'lead') as string;
+}
+
 /** Runs a core lookup operation that emits one object. */
-async function fetchOnce(ctx: ILoadOptionsFunctions, credentialType: string, operation: string, params: IDataObject) {
-	let result: IDataObject | undefined;
-	let failure: CoreError | undefined;
-	const fatal = await runOperation(ctx, credentialType, { resource: 'lead', operation, items: [params] }, (emit) => {
-		if (emit.type === 'error') failure = emit.error;
-		else result = emit.json;
-	});
-	failure ??= fatal;
-	if (failure) throw toNodeError(ctx.getNode(), failure);
-	if (!result) throw new NodeOperationError(ctx.getNode(), `amoCRM returned nothing for ${operation}`);
-	return result;
+function fetchOnce(ctx: ILoadOptionsFunctions, credentialType: string, resource: string, operation: string, params: IDataObject) {
+	return runForOne(ctx, credentialType, { resource, operation }, params);
 }
 
 export async function lookup(
@@ -38,13 +28,14 @@ export async function lookup(
 	{ cache = true }: { cache?: boolean } = {},
 ): Promise<IDataObject> {
 	const credentialType = ctx.getNodeParameter('authentication', 'amoCrmKommoApi') as string;
-	if (!cache) return await fetchOnce(ctx, credentialType, operation, params);
+	const resource = resourceOf(ctx);
+	if (!cache) return await fetchOnce(ctx, credentialType, resource, operation, params);
 	const credentialId = ctx.getNode().credentials?.[credentialType]?.id ?? 'unsaved';
-	const key = JSON.stringify([credentialType, credentialId, operation, params]);
+	const key = JSON.stringify([credentialType, credentialId, resource, operation, params]);
 	const now = Date.now();
 	const known = answers.get(key);
 	if (known && now - known.at < FRESH_MS) return await known.value;
-	const value = fetchOnce(ctx, credentialType, operation, params);
+	const value = fetchOnce(ctx, credentialType, resource, operation, params);
 	answers.set(key, { at: now, value });
 	// A failed lookup is not remembered: the next open of the list tries again.
 	value.catch(() => answers.delete(key));

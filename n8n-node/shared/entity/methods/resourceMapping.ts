@@ -10,7 +10,7 @@ interface CoreField {
 	options: Array<{ name: string; value: string }>;
 }
 
-/** The account's lead custom fields, each with the input its type deserves. */
+/** The account's custom fields of the node's entity, each with the input its type deserves. */
 export async function getCustomFieldColumns(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {
 	const { fields } = (await lookup(this, 'listCustomFields')) as unknown as { fields: CoreField[] };
 	return {
@@ -29,6 +29,6 @@ export async function getCustomFieldColumns(this: ILoadOptionsFunctions): Promis
 				canBeUsedToMatch: false,
 			};
 		}),
-		emptyFieldsNotice: 'The account has no lead custom fields',
+		emptyFieldsNotice: 'The account has no custom fields for this record type',
 	};
 }

@@ -1,0 +1,95 @@
+// How an amoCRM entity looks in n8n: the names, pickers and fields of its
+// node. The machinery behind it is the core's (src/entity); this is only the
+// description each generic operation is built from.
+
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+export interface EntityUi {
+	/** The core's resource name and the node's Resource value: `lead`. */
+	resource: string;
+	noun: string;
+	nouns: string;
+	/** Title case: `Lead`, `Leads`. */
+	label: string;
+	labels: string;
+	/** The node parameter naming one record: `leadId`. */
+	idParam: string;
+	/** The card's path before the ID (`/leads/detail/`), when records have cards. */
+	cardPath?: string;
+	/** A placeholder record name for the picker. */
+	example: string;
+	/** `with` values of Get, and those only Get Many takes. */
+	include: INodePropertyOptions[];
+	listInclude?: INodePropertyOptions[];
+	sortBy: INodePropertyOptions[];
+	/** Get Many's filters (inside its Filters collection). */
+	filters: INodeProperties[];
+	/** Create: fields shown at the top level (a lead's Name), and the rest. */
+	createPrimary: INodeProperties[];
+	createFields: INodeProperties[];
+	/** Update Fields. */
+	updateFields: INodeProperties[];
+	/** The kinds of records this entity links to, as Link's inputs. */
+	links?: Array<{ label: string; labels: string; param: string; type: string; example: string }>;
+	linksCatalogElements?: boolean;
+	notes: boolean;
+	tags: boolean;
+	customFields: boolean;
+	/** What Create and Update are told they can set, for the operation list. */
+	writeSummary: string;
+}
+
+/** n8n's expression hint, added to dropdowns that also take an ID. */
+export const EXPRESSION_HINT =
+	'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.';
+
+/** A record chosen from a searchable list, by ID, or by the URL of its card. */
+export function locator(e: EntityUi, description?: string): INodeProperties {
+	const modes: INodeProperties['modes'] = [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: `Select a ${e.noun}...`,
+			typeOptions: { searchListMethod: 'searchRecords', searchable: true },
+		},
+		{
+			displayName: 'By ID',
+			name: 'id',
+			type: 'string',
+			placeholder: '12345',
+			validation: [
+				{
+					type: 'regex',
+					properties: { regex: '^\\s*[0-9]+\\s*$', errorMessage: `A ${e.noun} ID is a whole number such as 12345` },
+				},
+			],
+		},
+	];
+	if (e.cardPath) {
+		modes.push({
+			displayName: 'By URL',
+			name: 'url',
+			type: 'string',
+			placeholder: `https://example.amocrm.ru${e.cardPath}12345`,
+			validation: [
+				{
+					type: 'regex',
+					properties: {
+						regex: `^https?://[^/]+${e.cardPath}[0-9]+`,
+						errorMessage: `Paste the address of a ${e.noun} card, like https://example.amocrm.ru${e.cardPath}12345`,
+					},
+				},
+			],
+		});
+	}
+	return {
+		displayName: e.label,
+		name: e.idParam,
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		required: true,
+		description: description ?? `The ${e.noun} to use`,
+		modes,
+	};
+}
