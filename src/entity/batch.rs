@@ -130,8 +130,10 @@ pub fn result_entry(entry: &Value) -> Option<(String, Value)> {
     Some((request_id, Value::Object(item)))
 }
 
-pub struct Batcher<K: BatchKind> {
-    kind: K,
+/// The batch writer. One type for every kind of write (the kind is a trait
+/// object), so that the .wasm holds one copy of this machinery.
+pub struct Batcher {
+    kind: Box<dyn BatchKind>,
     account: AccountAddress,
     /// The batch size, from the first item's options.
     batch: Option<usize>,
@@ -161,10 +163,10 @@ pub struct Batcher<K: BatchKind> {
     next_read: u32,
 }
 
-impl<K: BatchKind> Batcher<K> {
-    pub fn new(kind: K, account: AccountAddress) -> Batcher<K> {
+impl Batcher {
+    pub fn new(kind: impl BatchKind + 'static, account: AccountAddress) -> Batcher {
         Batcher {
-            kind,
+            kind: Box::new(kind),
             account,
             batch: None,
             loader: None,
@@ -186,19 +188,19 @@ impl<K: BatchKind> Batcher<K> {
     }
 
     /// Records as amoCRM has them now, which bodies may depend on.
-    pub fn with_known(mut self, records: impl IntoIterator<Item = (u64, Value)>) -> Batcher<K> {
+    pub fn with_known(mut self, records: impl IntoIterator<Item = (u64, Value)>) -> Batcher {
         self.known.extend(records);
         self
     }
 
     /// Numbers this batcher's requests apart from another's.
-    pub fn writer(mut self, writer: u8) -> Batcher<K> {
+    pub fn writer(mut self, writer: u8) -> Batcher {
         self.writer = writer;
         self
     }
 
     /// Field definitions the caller has already loaded.
-    pub fn with_fields(mut self, fields: Rc<FieldSet>) -> Batcher<K> {
+    pub fn with_fields(mut self, fields: Rc<FieldSet>) -> Batcher {
         self.fields = Some(fields);
         self
     }
@@ -615,7 +617,7 @@ fn field_name_for_path(path: &str, body: Option<&Map<String, Value>>, fields: Op
     Some(name.unwrap_or_else(|| id.to_string()))
 }
 
-impl<K: BatchKind> Operation for Batcher<K> {
+impl Operation for Batcher {
     fn on_items(&mut self, first: usize, items: Vec<Value>, last: bool, io: &mut Io) {
         self.input_complete = last;
         for (index, item) in live_items(first, &items) {

@@ -156,8 +156,8 @@ pub struct FindOrCreate {
     searches: Vec<Search>,
     searching: usize,
     candidates: BTreeMap<u64, Value>,
-    creator: Option<Batcher<CreateRecords>>,
-    updater: Option<Batcher<UpdateRecords>>,
+    creator: Option<Batcher>,
+    updater: Option<Batcher>,
     /// The group each writer's item (its first item's index) stands for.
     group_of: HashMap<usize, usize>,
 }

@@ -4,10 +4,9 @@
 // that changes a lead.
 
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
-import { Amo, VERSIONS, branches, emulator, expectOk, leadNode, longLivedCredential, n8nWithPackage, pipeline } from './support.mjs';
+import { Amo, VERSIONS, branches, chain, emulator, expectOk, leadNode, longLivedCredential, n8nWithPackage, pipeline } from './support.mjs';
 
 const SOURCE_FIELD = 900001; // select: Сайт 500001, Реклама 500002, …
 const BUDGET_FIELD = 900002; // numeric
@@ -15,15 +14,6 @@ const URGENT_FIELD = 900003; // checkbox
 const SALES = 7000001;
 const LOST = 143;
 const TOO_EXPENSIVE = 3000001;
-
-/** Manual → nodes one after another, each run once. */
-function chain(name, nodes) {
-  const manual = { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
-  const all = [manual, ...nodes.map((n) => ({ executeOnce: true, onError: 'continueRegularOutput', ...n }))];
-  const connections = {};
-  for (let i = 0; i < all.length - 1; i++) connections[all[i].name] = { main: [[{ node: all[i + 1].name, type: 'main', index: 0 }]] };
-  return { name, nodes: all, connections, settings: { executionOrder: 'v1' } };
-}
 
 const id = (value) => ({ __rl: true, mode: 'id', value: String(value) });
 

@@ -15,6 +15,8 @@ import { startEmulator } from '../emulator/server.mjs';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PKG = 'n8n-nodes-amocrm-kommo';
 export const LEAD_NODE = `${PKG}.amoCrmLead`;
+export const CONTACT_NODE = `${PKG}.amoCrmContact`;
+export const COMPANY_NODE = `${PKG}.amoCrmCompany`;
 export const TRIGGER_NODE = `${PKG}.amoCrmTrigger`;
 
 export const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4')
@@ -137,13 +139,13 @@ export function oauthCredential(amo, extra = {}) {
 }
 
 let y = 0;
-/** One AmoCRM Lead node. */
-export function leadNode(name, parameters, credentialId, extra = {}) {
+/** One node of the package (`type`: LEAD_NODE, CONTACT_NODE, …). */
+export function amoNode(type, name, parameters, credentialId, extra = {}) {
   y += 1;
   return {
     id: randomUUID(),
     name,
-    type: LEAD_NODE,
+    type,
     typeVersion: 1,
     position: [400, y * 160],
     parameters: { authentication: 'amoCrmKommoApi', ...parameters },
@@ -151,6 +153,14 @@ export function leadNode(name, parameters, credentialId, extra = {}) {
     ...extra,
   };
 }
+
+/** One AmoCRM Lead node. */
+export function leadNode(name, parameters, credentialId, extra = {}) {
+  return amoNode(LEAD_NODE, name, parameters, credentialId, extra);
+}
+
+/** A record locator by ID, as the editor stores it. */
+export const byId = (value) => ({ __rl: true, mode: 'id', value: String(value) });
 
 const manual = () => ({
   id: randomUUID(),
@@ -173,6 +183,15 @@ export function branches(name, nodes) {
     connections: { Manual: { main: [nodes.map((n) => ({ node: n.name, type: 'main', index: 0 }))] } },
     settings: { executionOrder: 'v1' },
   };
+}
+
+/** Manual → nodes one after another, each run once. */
+export function chain(name, nodes) {
+  const manual = { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+  const all = [manual, ...nodes.map((n) => ({ executeOnce: true, onError: 'continueRegularOutput', ...n }))];
+  const connections = {};
+  for (let i = 0; i < all.length - 1; i++) connections[all[i].name] = { main: [[{ node: all[i + 1].name, type: 'main', index: 0 }]] };
+  return { name, nodes: all, connections, settings: { executionOrder: 'v1' } };
 }
 
 /**

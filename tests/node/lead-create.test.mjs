@@ -8,14 +8,23 @@ import { dist, fakeContext, json } from './fake-n8n.mjs';
 const { AmoCrmLead } = dist('nodes/AmoCrmLead/AmoCrmLead.node.js');
 const { CHUNK_ITEMS } = dist('shared/entity/router.js');
 
-/** An amoCRM that creates every lead of a batch and answers with IDs. */
+/** An amoCRM that creates every lead of a batch, answers with IDs, and reads them back. */
 function creator() {
   let next = 1000;
+  const leads = new Map();
   return (r) => {
+    if (r.method === 'GET') {
+      const ids = [...new URL(r.url).searchParams.entries()].filter(([k]) => k.startsWith('filter[id]')).map(([, v]) => Number(v));
+      return json(200, { _embedded: { leads: ids.map((id) => leads.get(id)) } });
+    }
     const bodies = JSON.parse(r.body);
-    return json(200, { _embedded: { leads: bodies.map((b) => ({ id: next++, request_id: b.request_id })) } });
+    const created = bodies.map((b) => ({ id: next++, request_id: b.request_id }));
+    bodies.forEach((b, i) => leads.set(created[i].id, { id: created[i].id, name: b.name, price: b.price }));
+    return json(200, { _embedded: { leads: created } });
   };
 }
+
+const posts = (ctx) => ctx.requests.filter((r) => r.method === 'POST');
 
 const node = new AmoCrmLead();
 const params = (prices, options = { batchSize: 250 }) => (name, i) =>
@@ -25,7 +34,9 @@ test('by default leads go out 50 per request, as amoCRM\'s official client advis
   const items = Array.from({ length: 120 }, () => ({ json: {} }));
   const ctx = fakeContext({ items, params: params((i) => i, {}), respond: creator() });
   const [out] = await node.execute.call(ctx);
-  assert.deepEqual(ctx.requests.map((r) => JSON.parse(r.body).length), [50, 50, 20]);
+  assert.deepEqual(posts(ctx).map((r) => JSON.parse(r.body).length), [50, 50, 20]);
+  assert.equal(ctx.requests.length, 6, 'each batch is read back once');
+  assert.deepEqual(out[119].json, { id: 1119, name: 'Lead 119', price: 119 });
   assert.equal(out.length, 120);
 });
 
@@ -34,12 +45,12 @@ test('2,500 items go out as 10 requests in three chunks, each output paired with
   const ctx = fakeContext({ items, params: params((i) => i), respond: creator() });
   const [out] = await node.execute.call(ctx);
   assert.equal(CHUNK_ITEMS, 1000);
-  assert.equal(ctx.requests.length, 10);
-  assert.deepEqual(ctx.requests.map((r) => JSON.parse(r.body).length), [250, 250, 250, 250, 250, 250, 250, 250, 250, 250]);
+  assert.equal(posts(ctx).length, 10);
+  assert.deepEqual(posts(ctx).map((r) => JSON.parse(r.body).length), [250, 250, 250, 250, 250, 250, 250, 250, 250, 250]);
   assert.equal(out.length, 2500);
   assert.deepEqual(out.map((o) => o.pairedItem.item), [...Array(2500).keys()]);
   // Item 1731's body carried item 1731's price.
-  const sent = ctx.requests.flatMap((r) => JSON.parse(r.body));
+  const sent = posts(ctx).flatMap((r) => JSON.parse(r.body));
   assert.equal(sent.find((b) => b.name === 'Lead 1731').price, 1731);
 });
 
@@ -53,9 +64,18 @@ test('up to 1,000 items, a bad item stops the node before any request', async ()
 test('beyond 1,000 items, a bad item stops the node before its own chunk is sent', async () => {
   const items = Array.from({ length: 2500 }, () => ({ json: {} }));
   const ctx = fakeContext({ items, params: params((i) => (i === 2100 ? 'lots' : i)), respond: creator() });
-  await assert.rejects(node.execute.call(ctx), /Item 2100, field "Additional Fields › Price"/);
-  const sent = ctx.requests.flatMap((r) => JSON.parse(r.body).map((b) => Number(b.name.split(' ')[1])));
+  let thrown;
+  await assert.rejects(node.execute.call(ctx), (e) => {
+    thrown = e;
+    return /Item 2100, field "Additional Fields › Price"/.test(e.message);
+  });
+  const sent = posts(ctx).flatMap((r) => JSON.parse(r.body).map((b) => Number(b.name.split(' ')[1])));
   assert.ok(sent.every((i) => i < 2000), 'nothing of the bad item\'s chunk was sent');
+  // What earlier chunks wrote is named, not hidden behind the error.
+  assert.equal(thrown.context.itemIndex, 2100);
+  assert.equal(thrown.context.written.length, sent.length);
+  assert.deepEqual(thrown.context.written[0], { index: 0, id: 1000 });
+  assert.match(thrown.description, /Written to amoCRM before the node stopped \(\d+ of them/);
 });
 
 test('under Continue on Fail only the bad item fails', async () => {

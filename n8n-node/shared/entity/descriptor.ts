@@ -27,8 +27,11 @@ export interface EntityUi {
 	/** Create: fields shown at the top level (a lead's Name), and the rest. */
 	createPrimary: INodeProperties[];
 	createFields: INodeProperties[];
-	/** Update Fields. */
+	/** Update: fields shown at the top level (a contact's phones), and Update Fields. */
+	updatePrimary?: INodeProperties[];
 	updateFields: INodeProperties[];
+	/** Options of Create and Update beyond the batch size (a default country for phones). */
+	writeOptions?: INodeProperties[];
 	/** The kinds of records this entity links to, as Link's inputs. */
 	links?: Array<{ label: string; labels: string; param: string; type: string; example: string }>;
 	linksCatalogElements?: boolean;

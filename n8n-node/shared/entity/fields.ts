@@ -112,6 +112,7 @@ export function writeOptions(e: EntityUi, { auto = false, max = 250, batchDefaul
 			description: `${e.labels} sent per request (1 to ${max}). amoCRM documents no limit and its official client advises 50; raise it only if your account takes larger batches.`,
 		},
 	];
+	options.push(...(e.writeOptions ?? []));
 	if (auto) {
 		options.push({
 			displayName: 'Ignore Unknown Fields',
@@ -128,7 +129,7 @@ export function writeOptions(e: EntityUi, { auto = false, max = 250, batchDefaul
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options,
+		options: options.sort((a, b) => a.displayName.localeCompare(b.displayName)),
 	};
 }
 

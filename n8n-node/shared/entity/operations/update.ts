@@ -8,6 +8,7 @@ import { manualOnly } from './create';
 export function update(e: EntityUi, example: string): EntityOperation {
 	const manual: INodeProperties[] = [
 		locator(e),
+		...(e.updatePrimary ?? []),
 		{
 			displayName: 'Update Fields',
 			name: 'updateFields',
@@ -25,8 +26,12 @@ export function update(e: EntityUi, example: string): EntityOperation {
 			action: `Update a ${e.noun} by ID`,
 			description: `Change ${e.writeSummary} of ${e.nouns} by ID, in batches; returns each updated ${e.noun}`,
 		},
-		params: ['mapping', e.idParam, 'updateFields', 'customFields', 'customFieldsToClear', 'options'],
-		autoParams: ['mapping', 'options'],
-		properties: [mapping(e, `id, ${example}`), ...manual.map(manualOnly), writeOptions(e, { auto: true })],
+		params: ['mapping', e.idParam, ...(e.updatePrimary ?? []).map((p) => p.name), 'updateFields', 'customFields', 'customFieldsToClear', 'options'],
+		autoParams: ['mapping', 'options', ...(e.updatePrimary ?? []).filter((p) => p.name === 'valuesMode').map((p) => p.name)],
+		properties: [
+			mapping(e, `id, ${example}`),
+			...manual.map((p) => (p.name === 'valuesMode' ? p : manualOnly(p))),
+			writeOptions(e, { auto: true }),
+		],
 	};
 }
