@@ -38,7 +38,7 @@ const WASM_FEATURES = [
 ];
 
 /** wasm-opt's settings: speed, as for rustc (Cargo.toml); -Oz would halve page shaping speed. */
-const WASM_OPT_ARGS = ['-O3', '--strip-debug', '--strip-producers', ...WASM_FEATURES];
+export const WASM_OPT_ARGS = ['-O3', '--strip-debug', '--strip-producers', ...WASM_FEATURES];
 
 const log = (...a) => console.log('[build]', ...a);
 

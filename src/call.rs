@@ -8,7 +8,6 @@ use serde_json::Value;
 use crate::account::{AccountAddress, AddressConfig};
 use crate::engine::driver::Env;
 use crate::engine::{Driver, Operation, Step};
-use crate::entity::find_or_create::FindOrCreate;
 use crate::entity::{self, Entity, Planned};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::{Outcome, Request, Response, TransportFailure};
@@ -51,7 +50,9 @@ pub const REAUTH_PROBE_PATH: &str = "/api/v4/account";
 pub fn entity_of(resource: &str) -> Option<&'static Entity> {
     match resource {
         "lead" => Some(&crate::lead::LEADS),
+        #[cfg(feature = "contact")]
         "contact" => Some(&crate::contact::CONTACTS),
+        #[cfg(feature = "company")]
         "company" => Some(&crate::company::COMPANIES),
         _ => None,
     }
@@ -69,15 +70,17 @@ fn plan(resource: &str, operation: &str, account: AccountAddress) -> Result<Plan
                 writes: true,
             });
         }
+        #[cfg(feature = "contact")]
         ("contact", "findOrCreate") => {
-            let op = FindOrCreate::new(&crate::contact::find::ContactMatcher, account);
+            let op = crate::entity::find_or_create::FindOrCreate::new(&crate::contact::find::ContactMatcher, account);
             return Ok(Planned {
                 op: Box::new(op),
                 writes: true,
             });
         }
+        #[cfg(feature = "company")]
         ("company", "findOrCreate") => {
-            let op = FindOrCreate::new(&crate::company::find::CompanyMatcher, account);
+            let op = crate::entity::find_or_create::FindOrCreate::new(&crate::company::find::CompanyMatcher, account);
             return Ok(Planned {
                 op: Box::new(op),
                 writes: true,

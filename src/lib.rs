@@ -15,7 +15,9 @@
 pub mod account;
 pub mod api_error;
 pub mod call;
+#[cfg(feature = "company")]
 pub mod company;
+#[cfg(feature = "contact")]
 pub mod contact;
 pub mod custom;
 pub mod engine;

@@ -694,7 +694,7 @@ impl Operation for FindOrCreate {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "contact"))]
 mod tests {
     use super::*;
     use crate::account::Zone;

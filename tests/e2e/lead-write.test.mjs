@@ -78,6 +78,78 @@ describe('AmoCRM Lead › writes', { concurrency: 1 }, () => {
         assert.deepEqual(stats.calls['POST /api/v4/leads'], { 200: 1, 400: 1 });
       });
 
+      test('without Continue On Fail, a refused status says nothing of its batch was written, and names the batches that were', async () => {
+        const list = [0, 1, 2, 3, 4].map((i) => ({ name: `Stopped ${i}`, status: i === 2 ? `${SALES}:999` : `${SALES}:142` }));
+        const create = (options) =>
+          pipeline('stop', list, [
+            leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: { status: '={{ $json.status }}' }, options }, cred),
+          ]);
+        // One batch: nothing of it is written, and the message says so.
+        await amo.resetStats();
+        const one = await n8n.execute(await n8n.importWorkflow(create({})));
+        assert.equal(one.ok, false);
+        const error = one.task('Create').error;
+        assert.match(error.message, /^Item 2: amoCRM rejected the lead: status_id/);
+        assert.match(error.description, /nothing of the batch of items 0–4 was written/);
+        assert.match(error.description, /Nothing was written to amoCRM before the node stopped/);
+        assert.doesNotMatch(error.description, /were written|sent again/);
+        let stats = await amo.stats();
+        assert.equal(stats.leadsCreated, 0);
+        assert.deepEqual(stats.calls['POST /api/v4/leads'], { 400: 1 });
+        // Batches of two, one at a time: items 0 and 1 were written before the
+        // refused batch, and the error names them with their IDs.
+        await amo.resetStats();
+        const few = await n8n.execute(await n8n.importWorkflow(create({ batchSize: 2 })));
+        assert.equal(few.ok, false);
+        const stopped = few.task('Create').error;
+        stats = await amo.stats();
+        assert.ok(stats.leadsCreated >= 2, `the first batch was written (${stats.leadsCreated})`);
+        assert.match(stopped.description, /nothing of the batch of items 2, 3 was written/);
+        assert.match(stopped.description, new RegExp(`Written to amoCRM before the node stopped \\(${stats.leadsCreated} of them`));
+        assert.match(stopped.description, /items 0–1 → IDs \d+–\d+/);
+      });
+
+      test('with Continue On Fail, the refused item fails and the rest of its batch is sent again', async () => {
+        const list = [0, 1, 2, 3, 4].map((i) => ({ name: `Resent ${i}`, status: i === 2 ? `${SALES}:999` : `${SALES}:142` }));
+        const wf = pipeline('resend', list, [
+          leadNode('Create', { operation: 'create', name: '={{ $json.name }}', additionalFields: { status: '={{ $json.status }}' } }, cred, { onError: 'continueRegularOutput' }),
+        ]);
+        await amo.resetStats();
+        const out = expectOk(await n8n.execute(await n8n.importWorkflow(wf))).items('Create');
+        assert.deepEqual(out.map((o) => (o.json.error ? 'error' : o.json.name)), ['Resent 0', 'Resent 1', 'error', 'Resent 3', 'Resent 4']);
+        assert.match(out[2].json.description, /nothing of the batch of items 0–4 was written.*sent again without this one/s);
+        const stats = await amo.stats();
+        assert.equal(stats.leadsCreated, 4);
+        assert.deepEqual(stats.calls['POST /api/v4/leads'], { 200: 1, 400: 1 });
+      });
+
+      test('fields mapped automatically: each item is written as it is, custom fields by name or ID, unknown fields refused by name', async () => {
+        const list = [
+          { name: 'Auto A', price: 100, status_id: 142, pipeline_id: SALES, tags: ['auto'], [String(BUDGET_FIELD)]: 5, Источник: 'Сайт' },
+          { name: 'Auto B', price: '200', responsible_user_id: 8000002, custom_fields: { [String(URGENT_FIELD)]: true } },
+          { name: 'Auto C', shoe_size: 44 },
+        ];
+        const wf = pipeline('auto', list, [
+          leadNode('Create', { operation: 'create', mapping: 'auto', options: {} }, cred, { onError: 'continueRegularOutput' }),
+          leadNode('Update', { operation: 'update', mapping: 'auto', options: { ignoreUnknownFields: true } }, cred, { onError: 'continueRegularOutput' }),
+        ]);
+        const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
+        const [a, b, c] = run.json('Create');
+        assert.equal(a.name, 'Auto A');
+        assert.equal(a.price, 100);
+        assert.equal(a.status_id, 142);
+        assert.deepEqual(a._embedded.tags.map((t) => t.name), ['auto']);
+        const value = (lead, id) => lead.custom_fields_values?.find((f) => f.field_id === id)?.values[0];
+        assert.equal(Number(value(a, BUDGET_FIELD).value), 5);
+        assert.equal(value(a, SOURCE_FIELD).value, 'Сайт');
+        assert.equal(b.responsible_user_id, 8000002);
+        assert.equal(value(b, URGENT_FIELD).value, true);
+        assert.match(c.error, /^Item 2, field "shoe_size": is not a lead field .*nor a lead custom field of the account/);
+        // The records read back go through Update as they are: read-only keys are ignored.
+        const updated = run.json('Update');
+        assert.deepEqual(updated.slice(0, 2).map((l) => l.name), ['Auto A', 'Auto B']);
+      });
+
       test('a create applied although the client saw a 504 is reported, not sent again', async () => {
         const before = (await amo.admin('GET', '/leads/count')).count;
         await amo.admin('POST', '/faults', { method: 'POST', path: '/api/v4/leads', kind: 'after', status: 504 });

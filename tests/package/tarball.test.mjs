@@ -56,6 +56,8 @@ test('the tarball ships built JavaScript with the core embedded, and no sources 
     assert.equal(JSON.parse(fs.readFileSync(codex, 'utf8')).node, `${pkg.name}.${path.basename(p, '.node.js').replace(/^./, (c) => c.toLowerCase())}`);
   }
   assert.deepEqual(shipped.filter((f) => /\.(wasm|rs|mjs)$|^src\/|^n8n-node\//.test(f)), []);
+  // Only what runs: no build caches, source maps or type declarations.
+  assert.deepEqual(shipped.filter((f) => !/\.(js|json|svg|md)$|^LICENSE$/.test(f) || /\.d\.ts$|\.map$|tsbuildinfo/.test(f)), []);
   const glue = fs.readFileSync(path.join(unpacked, 'dist/shared/wasm/amocrm_core.js'), 'utf8');
   assert.match(glue, /const WASM_B64 = '[A-Za-z0-9+/=]{100000,}'/);
 });
