@@ -51,6 +51,7 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 const LEAD = 'n8n-nodes-amocrm-kommo.amoCrmLead';
+const CONTACT = 'n8n-nodes-amocrm-kommo.amoCrmContact';
 /** The emulator's demo data: the Sales pipeline's second stage. */
 const FIRST_STAGE = 61000002;
 const TRIGGER = 'n8n-nodes-amocrm-kommo.amoCrmTrigger';
@@ -105,6 +106,45 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
     options: {},
   }, creds);
   const trigger = node('When a lead changes status', TRIGGER, [0, 0], { authentication: 'amoCrmKommoApi', events: ['status_lead', 'add_lead'], options: {} }, creds, { webhookId: randomUUID() });
+  // The recipe: a web form's submissions → the contact, found by phone or
+  // e-mail or created → a lead linked to it. John Smith is in the demo
+  // account with another spelling of this phone; Lucy Gray is new.
+  const m5 = manual();
+  const form = {
+    id: randomUUID(),
+    name: 'Form submissions',
+    type: 'n8n-nodes-base.set',
+    typeVersion: 3.4,
+    position: [220, 0],
+    parameters: {
+      mode: 'raw',
+      jsonOutput: JSON.stringify({
+        submissions: [
+          { name: 'John Smith', phone: '8 900 123 45 67', email: 'john.smith@example.com', message: 'Please call me back about the Pro licence' },
+          { name: 'Lucy Gray', phone: '+7 (921) 555-01-02', email: 'lucy.gray@example.org', message: 'I would like a demo' },
+        ],
+      }),
+      options: {},
+    },
+  };
+  const oneEach = { id: randomUUID(), name: 'One item per submission', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [440, 0], parameters: { fieldToSplitOut: 'submissions', options: {} } };
+  const findContact = node('Find or create the contact', CONTACT, [660, 0], {
+    authentication: 'amoCrmKommoApi',
+    operation: 'findOrCreate',
+    phone: '={{ $json.phone }}',
+    email: '={{ $json.email }}',
+    name: '={{ $json.name }}',
+    additionalFields: {},
+    options: {},
+  }, creds);
+  const leadForContact = node('Create a lead for the contact', LEAD, [880, 0], {
+    authentication: 'amoCrmKommoApi',
+    operation: 'create',
+    name: "={{ 'Web form: ' + $('One item per submission').item.json.message }}",
+    additionalFields: { contactIds: '={{ $json.id }}', status: `${pipelineId}:${FIRST_STAGE}`, tags: 'website' },
+    customFields: { mappingMode: 'defineBelow', value: null },
+    options: {},
+  }, creds);
   return [
     { name: '1. Get a lead with its contacts', nodes: [m, get], connections: link(m.name, get.name), settings: { executionOrder: 'v1' } },
     { name: '2. Leads in a status (won, Sales)', nodes: [m2, many], connections: link(m2.name, many.name), settings: { executionOrder: 'v1' } },
@@ -115,6 +155,17 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
       settings: { executionOrder: 'v1' },
     },
     { name: '4. Trigger: lead status changed (activate me)', nodes: [trigger], connections: {}, settings: { executionOrder: 'v1' } },
+    {
+      name: '5. Web form → find or create the contact → lead',
+      nodes: [m5, form, oneEach, findContact, leadForContact],
+      connections: {
+        ...link(m5.name, form.name),
+        ...link(form.name, oneEach.name),
+        ...link(oneEach.name, findContact.name),
+        ...link(findContact.name, leadForContact.name),
+      },
+      settings: { executionOrder: 'v1' },
+    },
   ];
 }
 
@@ -208,6 +259,8 @@ try {
      4. Trigger: lead status changed      → toggle it active: it subscribes to the
         emulator's webhooks; move a lead with
         curl -X PATCH ${emulator.url}/_admin/leads/${leadId} -H 'content-type: application/json' -d '{"status_id":142}'
+     5. Web form → contact → lead         → John Smith is found by his phone, Lucy Gray
+        is created; each gets a new lead linked to the contact
    Credentials (Overview → Credentials): a long-lived token, OAuth renewed by
    the node, and OAuth2 with n8n's Connect button (click Connect, then Allow).
 

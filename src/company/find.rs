@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::company::COMPANIES;
 use crate::contact::find::values_of;
 use crate::entity::fields::FieldSet;
-use crate::entity::find_or_create::{item_record, Key, Matcher};
+use crate::entity::find_or_create::{Key, KeyFields, Matcher};
 use crate::entity::Entity;
 use crate::input::{shorten, InputError, Params};
 use crate::normalize::name::{name_key, value_key};
@@ -42,17 +42,11 @@ impl Matcher for CompanyMatcher {
         let mut keys = Vec::new();
         let name = params.string("name", "Name")?;
         if let Some(key) = name_key(name) {
-            keys.push((Key { kind: NAME, value: key }, name.trim().to_string()));
+            keys.push(Key::written(NAME, key, name));
         }
         if let Some((_, value)) = match_field(params, fields)? {
             if let Some(key) = value_key(value) {
-                keys.push((
-                    Key {
-                        kind: FIELD,
-                        value: key,
-                    },
-                    value.trim().to_string(),
-                ));
+                keys.push(Key::written(FIELD, key, value));
             }
         }
         Ok(keys)
@@ -66,7 +60,7 @@ impl Matcher for CompanyMatcher {
         let mut keys: Vec<Key> = record["name"]
             .as_str()
             .and_then(name_key)
-            .map(|value| Key { kind: NAME, value })
+            .map(|value| Key::new(NAME, value))
             .into_iter()
             .collect();
         if let Ok(Some((id, _))) = match_field(params, fields) {
@@ -74,7 +68,7 @@ impl Matcher for CompanyMatcher {
             keys.extend(
                 values_of(record, &id, fields)
                     .filter_map(value_key)
-                    .map(|value| Key { kind: FIELD, value }),
+                    .map(|value| Key::new(FIELD, value)),
             );
         }
         keys
@@ -91,13 +85,8 @@ impl Matcher for CompanyMatcher {
         out
     }
 
-    fn update_record(
-        &self,
-        params: Params,
-        _keys: &[(Key, String)],
-        fields: &FieldSet,
-    ) -> Result<Map<String, Value>, InputError> {
-        let mut record = item_record(&COMPANIES, params)?;
+    fn key_fields(&self, params: Params, _keys: &[(Key, String)], fields: &FieldSet) -> KeyFields {
+        let mut record = Map::new();
         if let Some((id, value)) = match_field(params, fields)? {
             record.insert(id.to_string(), json!(value));
         }

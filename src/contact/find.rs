@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::contact::CONTACTS;
 use crate::entity::fields::FieldSet;
-use crate::entity::find_or_create::{item_record, Key, Matcher};
+use crate::entity::find_or_create::{Key, KeyFields, Matcher};
 use crate::entity::multitext::default_country;
 use crate::entity::Entity;
 use crate::input::{shorten, InputError, Params};
@@ -60,24 +60,12 @@ impl Matcher for ContactMatcher {
         for text in params.strings("phone", "Phone")? {
             let key = phone_key(text, country)
                 .ok_or_else(|| InputError::new("Phone", format!("\"{}\" is not a phone number", shorten(text))))?;
-            keys.push((
-                Key {
-                    kind: PHONE,
-                    value: key,
-                },
-                text.trim().to_string(),
-            ));
+            keys.push(Key::written(PHONE, key, text));
         }
         for text in params.strings("email", "E-mail")? {
             let key = email_key(text)
                 .ok_or_else(|| InputError::new("E-mail", format!("\"{}\" is not an e-mail address", shorten(text))))?;
-            keys.push((
-                Key {
-                    kind: EMAIL,
-                    value: key,
-                },
-                text.trim().to_string(),
-            ));
+            keys.push(Key::written(EMAIL, key, text));
         }
         Ok(keys)
     }
@@ -93,10 +81,10 @@ impl Matcher for ContactMatcher {
         let country = country(params);
         let phones = values_of(record, "PHONE", fields)
             .filter_map(|v| phone_key(v, country))
-            .map(|value| Key { kind: PHONE, value });
+            .map(|value| Key::new(PHONE, value));
         let emails = values_of(record, "EMAIL", fields)
             .filter_map(email_key)
-            .map(|value| Key { kind: EMAIL, value });
+            .map(|value| Key::new(EMAIL, value));
         phones.chain(emails).collect()
     }
 
@@ -122,13 +110,8 @@ impl Matcher for ContactMatcher {
         out
     }
 
-    fn update_record(
-        &self,
-        params: Params,
-        keys: &[(Key, String)],
-        _fields: &FieldSet,
-    ) -> Result<Map<String, Value>, InputError> {
-        let mut record = item_record(&CONTACTS, params)?;
+    fn key_fields(&self, params: Params, keys: &[(Key, String)], _fields: &FieldSet) -> KeyFields {
+        let mut record = Map::new();
         for (kind, code, option) in [(PHONE, "PHONE", "phoneType"), (EMAIL, "EMAIL", "emailType")] {
             let t = kind_or_default(params, option);
             let values: Vec<Value> = keys

@@ -48,6 +48,20 @@ pub struct Key {
     pub value: String,
 }
 
+impl Key {
+    pub fn new(kind: &'static str, value: String) -> Key {
+        Key { kind, value }
+    }
+
+    /// The key with the text the item wrote it as.
+    pub fn written(kind: &'static str, value: String, text: &str) -> (Key, String) {
+        (Key::new(kind, value), text.trim().to_string())
+    }
+}
+
+/// The fields that carry an item's keys, as automatic mapping reads them.
+pub type KeyFields = Result<Map<String, Value>, InputError>;
+
 /// What makes records match for one entity.
 pub trait Matcher: Sync {
     fn entity(&self) -> &'static Entity;
@@ -60,14 +74,9 @@ pub trait Matcher: Sync {
     /// Parameters of a new record for a group: the first item's, with every
     /// key of the group written into its fields.
     fn create_params(&self, params: &Value, keys: &[(Key, String)], fields: &FieldSet) -> Value;
-    /// The item's fields as a record to write to a found one (`{name, …,
-    /// custom fields by ID}`), and the keys to add to it.
-    fn update_record(
-        &self,
-        params: Params,
-        keys: &[(Key, String)],
-        fields: &FieldSet,
-    ) -> Result<Map<String, Value>, InputError>;
+    /// The fields that carry the keys, to add to a found record: `{PHONE:
+    /// [...]}` or `{field ID: value}`, as automatic mapping reads them.
+    fn key_fields(&self, params: Params, keys: &[(Key, String)], fields: &FieldSet) -> KeyFields;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -487,7 +496,11 @@ impl FindOrCreate {
             };
             let id = record["id"].as_u64().unwrap_or_default();
             let params = &self.items[&first];
-            let mut fields_to_write = match self.matcher.update_record(Params::new(params), &group.keys, fields) {
+            let written = item_record(entity, Params::new(params)).and_then(|mut record| {
+                record.extend(self.matcher.key_fields(Params::new(params), &group.keys, fields)?);
+                Ok(record)
+            });
+            let mut fields_to_write = match written {
                 Ok(r) => r,
                 Err(e) => {
                     for &index in &group.items {

@@ -80,6 +80,23 @@ pub enum Filter {
     CustomFields,
 }
 
+/// The Get Many filters of the entities that are people or organisations
+/// (contacts, companies, customers).
+pub const PARTY_FILTERS: &[Filter] = &[
+    Filter::Ids,
+    Filter::Names,
+    Filter::ResponsibleUsers,
+    Filter::CreatedBy,
+    Filter::UpdatedBy,
+    Filter::CreatedAt,
+    Filter::UpdatedAt,
+    Filter::ClosestTaskAt,
+    Filter::CustomFields,
+];
+
+/// Sort keys of the entities that amoCRM sorts by update or ID only.
+pub const ORDER_BY_UPDATE_OR_ID: &[&str] = &["updated_at", "id"];
+
 /// What is specific to one entity, beyond what the descriptor says.
 pub trait Rules: Sync {
     /// Adds what the node's parameters say beyond the common fields (a lead's
@@ -121,6 +138,18 @@ pub struct Features {
     /// The entity types its records link to (`contacts`, `companies`,
     /// `catalog_elements`, …); empty when it has no links.
     pub links: &'static [&'static str],
+}
+
+impl Features {
+    /// Custom fields, notes and tags, and links to `links`.
+    pub const fn all(links: &'static [&'static str]) -> Features {
+        Features {
+            custom_fields: true,
+            notes: true,
+            tags: true,
+            links,
+        }
+    }
 }
 
 /// One amoCRM entity, as data.

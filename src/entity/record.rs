@@ -119,6 +119,18 @@ impl FieldSpec {
     }
 }
 
+/// Fields most entities share.
+pub const NAME: FieldSpec = FieldSpec::new("name", "name", "Name", Kind::Text).primary();
+pub const RESPONSIBLE_USER: FieldSpec = FieldSpec::new(
+    "responsible_user_id",
+    "responsibleUserId",
+    "Responsible User",
+    Kind::Id { what: "a user" },
+);
+pub const CREATED_AT: FieldSpec = FieldSpec::new("created_at", "createdAt", "Created At", Kind::Date).on(On::Create);
+pub const CREATED_BY: FieldSpec =
+    FieldSpec::new("created_by", "createdBy", "Created By", Kind::Id { what: "a user" }).on(On::Create);
+
 /// Where the parameters of a manual write live in the node, and their labels.
 pub struct Collection {
     pub key: &'static str,

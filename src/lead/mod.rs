@@ -6,7 +6,7 @@ pub mod rules;
 
 use std::borrow::Cow;
 
-use crate::entity::record::{FieldSpec, Kind, On};
+use crate::entity::record::{FieldSpec, Kind, CREATED_AT, CREATED_BY, NAME, RESPONSIBLE_USER};
 use crate::entity::{Entity, Features, Filter};
 
 pub const LEADS_PATH: &str = "/api/v4/leads";
@@ -45,7 +45,7 @@ pub static LEADS: Entity = Entity {
         Filter::CustomFields,
     ],
     fields: &[
-        FieldSpec::new("name", "name", "Name", Kind::Text).primary(),
+        NAME,
         FieldSpec::new("price", "price", "Price", Kind::Whole { min: 0 }),
         FieldSpec::new("pipeline_id", "pipelineId", "Pipeline", Kind::Id { what: "a pipeline" }),
         FieldSpec::new("status_id", "statusId", "Status", Kind::Id { what: "a status" }),
@@ -55,25 +55,15 @@ pub static LEADS: Entity = Entity {
             "Loss Reason",
             Kind::Id { what: "a loss reason" },
         ),
-        FieldSpec::new(
-            "responsible_user_id",
-            "responsibleUserId",
-            "Responsible User",
-            Kind::Id { what: "a user" },
-        ),
+        RESPONSIBLE_USER,
         FieldSpec::new("closed_at", "closedAt", "Closed At", Kind::Date),
-        FieldSpec::new("created_at", "createdAt", "Created At", Kind::Date).on(On::Create),
-        FieldSpec::new("created_by", "createdBy", "Created By", Kind::Id { what: "a user" }).on(On::Create),
+        CREATED_AT,
+        CREATED_BY,
     ],
     read_only: &["score", "labor_cost", "is_price_modified_by_robot", "source_id"],
     fields_path: Cow::Borrowed("/api/v4/leads/custom_fields"),
     max_batch: crate::entity::MAX_WRITE_BATCH,
     multitext: false,
-    features: Features {
-        custom_fields: true,
-        notes: true,
-        tags: true,
-        links: &["contacts", "companies", "catalog_elements"],
-    },
+    features: Features::all(&["contacts", "companies", "catalog_elements"]),
     rules: &rules::LeadRules,
 };

@@ -4,6 +4,7 @@
 import type { EntityUi } from '../../shared/entity/descriptor';
 import { commonFilters, createdAt, name, responsibleUser, tagsOnCreate, tagsOnUpdate } from '../../shared/entity/fields';
 import { defaultCountry, emails, phones, valuesMode } from '../../shared/entity/reach';
+import { INCLUDE, LINK, SORT_BY_ID_OR_UPDATE } from '../../shared/entity/related';
 
 const base: Omit<EntityUi, 'filters' | 'createFields' | 'updateFields' | 'createPrimary'> = {
 	resource: 'company',
@@ -18,21 +19,9 @@ const base: Omit<EntityUi, 'filters' | 'createFields' | 'updateFields' | 'create
 	tags: true,
 	customFields: true,
 	writeSummary: 'name, phones, e-mails, responsible user, tags, custom fields',
-	include: [
-		{ name: 'Catalog Elements', value: 'catalog_elements', description: 'Linked products and other catalog elements' },
-		{ name: 'Contacts', value: 'contacts', description: 'IDs of linked contacts' },
-		{ name: 'Customers', value: 'customers', description: 'IDs of linked customers' },
-		{ name: 'Leads', value: 'leads', description: 'IDs of linked leads' },
-	],
-	sortBy: [
-		{ name: 'ID', value: 'id' },
-		{ name: 'Updated At', value: 'updated_at' },
-	],
-	links: [
-		{ label: 'Lead', labels: 'Leads', param: 'leadIds', type: 'leads', example: '20000001' },
-		{ label: 'Contact', labels: 'Contacts', param: 'contactIds', type: 'contacts', example: '123, 124' },
-		{ label: 'Customer', labels: 'Customers', param: 'customerIds', type: 'customers', example: '123' },
-	],
+	include: [INCLUDE.catalogElements, INCLUDE.contacts, INCLUDE.customers, INCLUDE.leads],
+	sortBy: SORT_BY_ID_OR_UPDATE,
+	links: [LINK.leads, LINK.contacts, LINK.customers],
 	linksCatalogElements: true,
 	writeOptions: [defaultCountry],
 };

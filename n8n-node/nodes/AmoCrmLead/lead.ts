@@ -4,6 +4,7 @@
 
 import type { INodeProperties } from 'n8n-workflow';
 import type { EntityUi } from '../../shared/entity/descriptor';
+import { LINK } from '../../shared/entity/related';
 import { commonFilters, createdAt, dateRange, name, responsibleUser, tagsOnCreate, tagsOnUpdate } from '../../shared/entity/fields';
 
 export const price: INodeProperties = {
@@ -83,10 +84,7 @@ const partial: Omit<EntityUi, 'filters' | 'createFields' | 'updateFields' | 'cre
 		{ name: 'ID', value: 'id' },
 		{ name: 'Updated At', value: 'updated_at' },
 	],
-	links: [
-		{ label: 'Contact', labels: 'Contacts', param: 'contactIds', type: 'contacts', example: '123, 124' },
-		{ label: 'Company', labels: 'Companies', param: 'companyIds', type: 'companies', example: '4567' },
-	],
+	links: [LINK.contacts, LINK.companies],
 	linksCatalogElements: true,
 };
 
