@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::account::{AccountAddress, AddressConfig};
 use crate::engine::driver::Env;
 use crate::engine::{Driver, Operation, Step};
-use crate::entity::{self, Entity, Planned};
+use crate::entity::{self, EntityRef, Planned};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::{Outcome, Request, Response, TransportFailure};
 use crate::process::Process;
@@ -47,13 +47,13 @@ pub struct CallInput {
 pub const REAUTH_PROBE_PATH: &str = "/api/v4/account";
 
 /// The entity a node resource works on.
-pub fn entity_of(resource: &str) -> Option<&'static Entity> {
+pub fn entity_of(resource: &str) -> Option<EntityRef> {
     match resource {
-        "lead" => Some(&crate::lead::LEADS),
+        "lead" => Some(EntityRef::Static(&crate::lead::LEADS)),
         #[cfg(feature = "contact")]
-        "contact" => Some(&crate::contact::CONTACTS),
+        "contact" => Some(EntityRef::Static(&crate::contact::CONTACTS)),
         #[cfg(feature = "company")]
-        "company" => Some(&crate::company::COMPANIES),
+        "company" => Some(EntityRef::Static(&crate::company::COMPANIES)),
         _ => None,
     }
 }

@@ -14,7 +14,7 @@ use crate::entity::field_loader::{FieldLoader, Loaded};
 use crate::entity::fields::FieldSet;
 use crate::entity::page::read_page;
 use crate::entity::pager::{Pager, MAX_PAGE_SIZE};
-use crate::entity::Entity;
+use crate::entity::{Entity, EntityRef};
 use crate::error::NodeError;
 use crate::http::Request;
 use crate::input::Params;
@@ -74,7 +74,7 @@ impl ListKind {
 
 pub struct Lookup {
     kind: ListKind,
-    entity: &'static Entity,
+    entity: EntityRef,
     account: AccountAddress,
     params: Value,
     pager: Option<Pager<Value>>,
@@ -83,7 +83,7 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    pub fn new(kind: ListKind, entity: &'static Entity, account: AccountAddress) -> Lookup {
+    pub fn new(kind: ListKind, entity: EntityRef, account: AccountAddress) -> Lookup {
         Lookup {
             kind,
             entity,
@@ -209,9 +209,9 @@ impl Lookup {
 impl Operation for Lookup {
     fn on_items(&mut self, _first: usize, items: Vec<Value>, _last: bool, io: &mut Io) {
         self.params = items.into_iter().next().unwrap_or(Value::Null);
-        let path = self.kind.path(self.entity);
+        let path = self.kind.path(&self.entity);
         match self.kind {
-            ListKind::CustomFields => match FieldLoader::start(self.entity, &self.account, io) {
+            ListKind::CustomFields => match FieldLoader::start(self.entity.clone(), &self.account, io) {
                 Ok(fields) => Lookup::emit_fields(&fields, io),
                 Err(loader) => self.loader = Some(loader),
             },
@@ -293,7 +293,11 @@ mod tests {
 
     fn run(kind: ListKind, params: Value, body: Value) -> (String, Value) {
         let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
-        let mut d = Run::new(Driver::new(Box::new(Lookup::new(kind, &LEADS, account))));
+        let mut d = Run::new(Driver::new(Box::new(Lookup::new(
+            kind,
+            EntityRef::Static(&LEADS),
+            account,
+        ))));
         let s = d.start(vec![params]);
         let url = s.requests[0].request.url.clone();
         let s = d.reply(s.requests[0].id, Response::new(200, body.to_string()));
@@ -358,7 +362,11 @@ mod tests {
     #[test]
     fn a_list_cut_at_its_page_limit_says_so() {
         let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
-        let mut d = Run::new(Driver::new(Box::new(Lookup::new(ListKind::Tags, &LEADS, account))));
+        let mut d = Run::new(Driver::new(Box::new(Lookup::new(
+            ListKind::Tags,
+            EntityRef::Static(&LEADS),
+            account,
+        ))));
         let mut s = d.start(vec![json!({})]);
         let mut n = 0u32;
         loop {

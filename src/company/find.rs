@@ -7,7 +7,7 @@ use crate::company::COMPANIES;
 use crate::contact::find::values_of;
 use crate::entity::fields::FieldSet;
 use crate::entity::find_or_create::{Key, KeyFields, Matcher};
-use crate::entity::Entity;
+use crate::entity::EntityRef;
 use crate::input::{shorten, InputError, Params};
 use crate::normalize::name::{name_key, value_key};
 
@@ -34,8 +34,8 @@ fn match_field<'p>(params: Params<'p>, fields: &FieldSet) -> Result<Option<(u64,
 }
 
 impl Matcher for CompanyMatcher {
-    fn entity(&self) -> &'static Entity {
-        &COMPANIES
+    fn entity(&self) -> EntityRef {
+        EntityRef::Static(&COMPANIES)
     }
 
     fn item_keys(&self, params: Params, fields: &FieldSet) -> Result<Vec<(Key, String)>, InputError> {

@@ -9,7 +9,7 @@ use crate::contact::CONTACTS;
 use crate::entity::fields::FieldSet;
 use crate::entity::find_or_create::{Key, KeyFields, Matcher};
 use crate::entity::multitext::default_country;
-use crate::entity::Entity;
+use crate::entity::EntityRef;
 use crate::input::{shorten, InputError, Params};
 use crate::normalize::email::email_key;
 use crate::normalize::phone::{phone_key, search_text, Country};
@@ -50,8 +50,8 @@ fn kind(params: Params, key: &str) -> String {
 }
 
 impl Matcher for ContactMatcher {
-    fn entity(&self) -> &'static Entity {
-        &CONTACTS
+    fn entity(&self) -> EntityRef {
+        EntityRef::Static(&CONTACTS)
     }
 
     fn item_keys(&self, params: Params, _fields: &FieldSet) -> Result<Vec<(Key, String)>, InputError> {

@@ -25,7 +25,7 @@ use crate::engine::driver::index_ranges;
 use crate::engine::{live_items, Io, Operation, RawJson, Replay, Reply, Tag};
 use crate::entity::field_loader::{FieldLoader, Loaded};
 use crate::entity::fields::FieldSet;
-use crate::entity::{Entity, DEFAULT_WRITE_BATCH, MAX_WRITE_BATCH};
+use crate::entity::{EntityRef, DEFAULT_WRITE_BATCH, MAX_WRITE_BATCH};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::{Method, Request};
 use crate::input::{InputError, Params};
@@ -48,7 +48,7 @@ pub trait BatchKind {
     /// Whether repeating a request could duplicate what it writes.
     fn unsafe_to_repeat(&self) -> bool;
     /// The entity whose custom fields the bodies may use.
-    fn fields_of(&self) -> Option<&'static Entity> {
+    fn fields_of(&self) -> Option<EntityRef> {
         None
     }
     /// Whether this item needs the account's custom field definitions.
@@ -70,7 +70,7 @@ pub trait BatchKind {
     /// The entity whose records a batch writes, to read them back for the
     /// output (amoCRM's write answers carry only IDs); `None` outputs the
     /// answer as it is.
-    fn reads_back(&self) -> Option<&'static Entity> {
+    fn reads_back(&self) -> Option<EntityRef> {
         None
     }
     /// Completes a body with its record as amoCRM has it now.

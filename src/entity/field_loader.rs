@@ -11,7 +11,7 @@ use crate::engine::{Io, Replay, Reply, Tag};
 use crate::entity::fields::FieldSet;
 use crate::entity::page::read_page;
 use crate::entity::pager::{Pager, MAX_PAGE_SIZE};
-use crate::entity::Entity;
+use crate::entity::EntityRef;
 use crate::error::{ErrorKind, NodeError};
 use crate::http::Request;
 use crate::query::Query;
@@ -21,7 +21,7 @@ use crate::query::Query;
 pub const MAX_FIELD_PAGES: u32 = 40;
 
 pub struct FieldLoader {
-    entity: &'static Entity,
+    entity: EntityRef,
     pager: Pager<Value>,
     definitions: Vec<Value>,
 }
@@ -35,11 +35,7 @@ pub enum Loaded {
 impl FieldLoader {
     /// Returns the fields at once when cached; otherwise sends the first
     /// request and returns the loader that waits for the answers.
-    pub fn start(
-        entity: &'static Entity,
-        account: &AccountAddress,
-        io: &mut Io,
-    ) -> Result<Rc<FieldSet>, Box<FieldLoader>> {
+    pub fn start(entity: EntityRef, account: &AccountAddress, io: &mut Io) -> Result<Rc<FieldSet>, Box<FieldLoader>> {
         if let Some(definitions) = io
             .ctx
             .metadata
@@ -48,7 +44,7 @@ impl FieldLoader {
             return Ok(Rc::new(FieldSet::from_definitions(&definitions)));
         }
         let mut loader = FieldLoader {
-            entity,
+            entity: entity.clone(),
             pager: Pager::new(
                 &entity.fields_path,
                 &Query::new(),

@@ -31,7 +31,7 @@ use crate::entity::page::read_page;
 use crate::entity::pager::{Pager, MAX_PAGE_SIZE};
 use crate::entity::record::custom_field_map;
 use crate::entity::write::{CreateRecords, UpdateRecords};
-use crate::entity::Entity;
+use crate::entity::{Entity, EntityRef};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::Request;
 use crate::input::{InputError, Params};
@@ -64,7 +64,7 @@ pub type KeyFields = Result<Map<String, Value>, InputError>;
 
 /// What makes records match for one entity.
 pub trait Matcher: Sync {
-    fn entity(&self) -> &'static Entity;
+    fn entity(&self) -> EntityRef;
     /// The keys an item is looked up by, and their text as the item wrote it.
     fn item_keys(&self, params: Params, fields: &FieldSet) -> Result<Vec<(Key, String)>, InputError>;
     /// What amoCRM's search is given to find candidates for `key`.
@@ -194,7 +194,7 @@ impl FindOrCreate {
         }
     }
 
-    fn entity(&self) -> &'static Entity {
+    fn entity(&self) -> EntityRef {
         self.matcher.entity()
     }
 
@@ -496,7 +496,7 @@ impl FindOrCreate {
             };
             let id = record["id"].as_u64().unwrap_or_default();
             let params = &self.items[&first];
-            let written = item_record(entity, Params::new(params)).and_then(|mut record| {
+            let written = item_record(&entity, Params::new(params)).and_then(|mut record| {
                 record.extend(self.matcher.key_fields(Params::new(params), &group.keys, fields)?);
                 Ok(record)
             });
@@ -510,7 +510,7 @@ impl FindOrCreate {
                 }
             };
             if mode == UpdateFound::FillEmpty {
-                fields_to_write.retain(|k, _| is_empty_on(entity, record, k, fields));
+                fields_to_write.retain(|k, _| is_empty_on(&entity, record, k, fields));
             }
             fields_to_write.insert("id".into(), json!(id));
             known.push((id, record.clone()));

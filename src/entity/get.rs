@@ -14,7 +14,7 @@ use crate::engine::{live_items, Io, Operation, RawJson, Replay, Reply, Tag};
 use crate::entity::embed::parse_with;
 use crate::entity::reference::parse_ref;
 use crate::entity::simplify::simplify_record;
-use crate::entity::{Entity, RecordId};
+use crate::entity::{EntityRef, RecordId};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::Request;
 use crate::input::{InputError, Params};
@@ -23,14 +23,14 @@ use crate::query::Query;
 pub const WITH_LABEL: &str = "Include";
 
 pub struct GetRecords {
-    entity: &'static Entity,
+    entity: EntityRef,
     account: AccountAddress,
     /// The ID and Simplify choice of each item sent.
     sent: HashMap<usize, (RecordId, bool)>,
 }
 
 impl GetRecords {
-    pub fn new(entity: &'static Entity, account: AccountAddress) -> GetRecords {
+    pub fn new(entity: EntityRef, account: AccountAddress) -> GetRecords {
         GetRecords {
             entity,
             account,
@@ -39,14 +39,14 @@ impl GetRecords {
     }
 
     fn request(&self, params: Params) -> Result<(RecordId, Request, bool), InputError> {
-        let e = self.entity;
+        let e = self.entity.clone();
         let id = parse_ref(
             params.get(e.id_param).unwrap_or(&Value::Null),
             &self.account,
-            e,
+            &e,
             e.label,
         )?;
-        let with = parse_with(e, &params.strings("with", WITH_LABEL)?, WITH_LABEL, false)?;
+        let with = parse_with(&e, &params.strings("with", WITH_LABEL)?, WITH_LABEL, false)?;
         let mut query = Query::new();
         if !with.is_empty() {
             query.push("with", with.join(","));
@@ -84,7 +84,7 @@ impl Operation for GetRecords {
         let Some((id, simplify)) = self.sent.remove(&index) else {
             return;
         };
-        let e = self.entity;
+        let e = self.entity.clone();
         match reply {
             Ok(r) if r.status == 204 => io.fail(
                 index,

@@ -16,7 +16,7 @@ use crate::entity::notes::notes_query;
 use crate::entity::page::{read_page, PageOf};
 use crate::entity::pager::{Pager, MAX_PAGE_SIZE, PAGES_IN_FLIGHT};
 use crate::entity::simplify::{simplify_entries, RecordEntries};
-use crate::entity::Entity;
+use crate::entity::EntityRef;
 use crate::error::{ErrorKind, NodeError};
 use crate::http::Request;
 use crate::input::{InputError, Params};
@@ -43,14 +43,14 @@ struct ItemList {
 }
 
 pub struct ListRecords {
-    entity: &'static Entity,
+    entity: EntityRef,
     account: AccountAddress,
     listing: Listing,
     lists: BTreeMap<usize, ItemList>,
 }
 
 impl ListRecords {
-    pub fn new(entity: &'static Entity, listing: Listing, account: AccountAddress) -> ListRecords {
+    pub fn new(entity: EntityRef, listing: Listing, account: AccountAddress) -> ListRecords {
         ListRecords {
             entity,
             account,
@@ -63,11 +63,11 @@ impl ListRecords {
         let (path, query, key) = match self.listing {
             Listing::Records => (
                 self.entity.path.to_string(),
-                list_query(self.entity, params)?,
+                list_query(&self.entity, params)?,
                 self.entity.embedded,
             ),
             Listing::Notes => {
-                let (path, query) = notes_query(self.entity, params, &self.account)?;
+                let (path, query) = notes_query(&self.entity, params, &self.account)?;
                 (path, query, "notes")
             }
         };
@@ -228,7 +228,7 @@ mod tests {
     /// the driver is done; returns the emitted IDs and the URLs requested.
     fn run(params: Value, total: u64) -> (Vec<u64>, Vec<String>) {
         let mut r = Run::new(Driver::new(Box::new(ListRecords::new(
-            &LEADS,
+            EntityRef::Static(&LEADS),
             Listing::Records,
             account(),
         ))));
@@ -313,7 +313,7 @@ mod tests {
     #[test]
     fn notes_pages_are_read_from_their_own_key() {
         let mut r = Run::new(Driver::new(Box::new(ListRecords::new(
-            &LEADS,
+            EntityRef::Static(&LEADS),
             Listing::Notes,
             account(),
         ))));
@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn simplify_applies_to_every_lead() {
         let mut r = Run::new(Driver::new(Box::new(ListRecords::new(
-            &LEADS,
+            EntityRef::Static(&LEADS),
             Listing::Records,
             account(),
         ))));

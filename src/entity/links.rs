@@ -12,7 +12,7 @@ use crate::account::AccountAddress;
 use crate::api_error::parse_json;
 use crate::engine::{live_items, Io, Operation, Replay, Reply, Tag};
 use crate::entity::reference::parse_ref;
-use crate::entity::{Entity, RecordId};
+use crate::entity::{EntityRef, RecordId};
 use crate::error::NodeError;
 use crate::http::{Method, Request};
 use crate::input::{InputError, Params};
@@ -34,14 +34,14 @@ const TARGETS: [(&str, &str, &str, &str); 4] = [
 ];
 
 pub struct Links {
-    entity: &'static Entity,
+    entity: EntityRef,
     action: LinkAction,
     account: AccountAddress,
     sent: HashMap<usize, RecordId>,
 }
 
 impl Links {
-    pub fn new(entity: &'static Entity, action: LinkAction, account: AccountAddress) -> Links {
+    pub fn new(entity: EntityRef, action: LinkAction, account: AccountAddress) -> Links {
         Links {
             entity,
             action,
@@ -106,11 +106,11 @@ impl Links {
     }
 
     fn request(&self, params: Params) -> Result<(RecordId, Request), InputError> {
-        let e = self.entity;
+        let e = self.entity.clone();
         let id = parse_ref(
             params.get(e.id_param).unwrap_or(&Value::Null),
             &self.account,
-            e,
+            &e,
             e.label,
         )?;
         let path = e.record_path(id);
@@ -196,7 +196,7 @@ mod tests {
 
     fn driver(action: LinkAction) -> Run {
         Run::new(Driver::new(Box::new(Links::new(
-            &LEADS,
+            EntityRef::Static(&LEADS),
             action,
             AccountAddress::parse("shop", Zone::AmocrmRu).unwrap(),
         ))))

@@ -193,6 +193,38 @@ pub struct Entity {
     pub rules: &'static dyn Rules,
 }
 
+/// An entity descriptor as operations hold it: one of the static ones, or
+/// one built for this call (the elements of one catalog live under that
+/// catalog's path).
+#[derive(Clone)]
+pub enum EntityRef {
+    Static(&'static Entity),
+    Built(std::rc::Rc<Entity>),
+}
+
+impl std::ops::Deref for EntityRef {
+    type Target = Entity;
+
+    fn deref(&self) -> &Entity {
+        match self {
+            EntityRef::Static(e) => e,
+            EntityRef::Built(e) => e,
+        }
+    }
+}
+
+impl From<&'static Entity> for EntityRef {
+    fn from(e: &'static Entity) -> EntityRef {
+        EntityRef::Static(e)
+    }
+}
+
+impl From<Entity> for EntityRef {
+    fn from(e: Entity) -> EntityRef {
+        EntityRef::Built(std::rc::Rc::new(e))
+    }
+}
+
 impl Entity {
     /// The path of one record.
     pub fn record_path(&self, id: RecordId) -> String {
@@ -226,7 +258,7 @@ pub struct Planned {
 /// The operations every entity has, by the node's operation name: get,
 /// getMany, search, create, update; link, unlink and getLinks when it has
 /// links; addNote and getNotes when it has notes; its dropdowns (list…).
-pub fn operation(entity: &'static Entity, name: &str, account: crate::account::AccountAddress) -> Option<Planned> {
+pub fn operation(entity: EntityRef, name: &str, account: crate::account::AccountAddress) -> Option<Planned> {
     use batch::Batcher;
     let read = |op: Box<dyn crate::engine::Operation>| Some(Planned { op, writes: false });
     let write = |op: Box<dyn crate::engine::Operation>| Some(Planned { op, writes: true });

@@ -6,7 +6,7 @@ use crate::account::AccountAddress;
 use crate::entity::batch::{embedded_results, BatchKind};
 use crate::entity::fields::FieldSet;
 use crate::entity::reference::parse_ref;
-use crate::entity::Entity;
+use crate::entity::{Entity, EntityRef};
 use crate::http::Method;
 use crate::input::{InputError, Params};
 use crate::query::Query;
@@ -15,16 +15,16 @@ use crate::query::Query;
 pub const NOTE_TYPES: [&str; 4] = ["common", "service_message", "call_in", "call_out"];
 
 pub struct AddNotes {
-    pub entity: &'static Entity,
+    pub entity: EntityRef,
     pub account: AccountAddress,
     /// `{entity path}/notes`.
     pub path: String,
 }
 
 impl AddNotes {
-    pub fn new(entity: &'static Entity, account: AccountAddress) -> AddNotes {
+    pub fn new(entity: EntityRef, account: AccountAddress) -> AddNotes {
         AddNotes {
-            entity,
+            entity: entity.clone(),
             account,
             path: format!("{}/notes", entity.path),
         }
@@ -45,11 +45,11 @@ impl BatchKind for AddNotes {
         true
     }
     fn body(&self, params: Params, _fields: Option<&FieldSet>) -> Result<Map<String, Value>, InputError> {
-        let e = self.entity;
+        let e = self.entity.clone();
         let lead = parse_ref(
             params.get(e.id_param).unwrap_or(&Value::Null),
             &self.account,
-            e,
+            &e,
             e.label,
         )?;
         let note_type = match params.string("noteType", "Note Type")? {
@@ -145,7 +145,10 @@ mod tests {
     use crate::lead::LEADS;
 
     fn body(p: Value) -> Result<Value, InputError> {
-        let kind = AddNotes::new(&LEADS, AccountAddress::parse("shop", Zone::AmocrmRu).unwrap());
+        let kind = AddNotes::new(
+            EntityRef::Static(&LEADS),
+            AccountAddress::parse("shop", Zone::AmocrmRu).unwrap(),
+        );
         kind.body(Params::new(&p), None).map(Value::Object)
     }
 

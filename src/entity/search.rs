@@ -7,7 +7,7 @@ use crate::account::AccountAddress;
 use crate::api_error::parse_json;
 use crate::engine::{Io, Operation, Replay, Reply, Tag};
 use crate::entity::reference::card_url;
-use crate::entity::Entity;
+use crate::entity::EntityRef;
 use crate::error::NodeError;
 use crate::http::Request;
 use crate::input::Params;
@@ -17,13 +17,13 @@ use crate::query::Query;
 pub const PICKER_PAGE_SIZE: u32 = 50;
 
 pub struct SearchRecords {
-    entity: &'static Entity,
+    entity: EntityRef,
     account: AccountAddress,
     page: u32,
 }
 
 impl SearchRecords {
-    pub fn new(entity: &'static Entity, account: AccountAddress) -> SearchRecords {
+    pub fn new(entity: EntityRef, account: AccountAddress) -> SearchRecords {
         SearchRecords {
             entity,
             account,
@@ -56,7 +56,7 @@ impl Operation for SearchRecords {
     }
 
     fn on_reply(&mut self, _tag: Tag, reply: Reply, io: &mut Io) {
-        let e = self.entity;
+        let e = self.entity.clone();
         let context = format!("Searching {}", e.nouns);
         let page = match reply {
             // 204: nothing matches.
@@ -79,7 +79,7 @@ impl Operation for SearchRecords {
                             "name": format!("{name} (#{id})"),
                             "value": id.to_string(),
                         });
-                        if let Some(url) = card_url(&self.account, e, id) {
+                        if let Some(url) = card_url(&self.account, &e, id) {
                             result["url"] = json!(url);
                         }
                         Some(result)
@@ -105,7 +105,10 @@ mod tests {
 
     fn run(params: Value, status: u16, body: &str) -> (String, Value) {
         let account = AccountAddress::parse("shop", Zone::AmocrmRu).unwrap();
-        let mut d = Run::new(Driver::new(Box::new(SearchRecords::new(&LEADS, account))));
+        let mut d = Run::new(Driver::new(Box::new(SearchRecords::new(
+            EntityRef::Static(&LEADS),
+            account,
+        ))));
         let s = d.start(vec![params]);
         let url = s.requests[0].request.url.clone();
         let s = d.status(s.requests[0].id, status, body);

@@ -8,12 +8,12 @@ use crate::entity::batch::{embedded_results, BatchKind};
 use crate::entity::fields::FieldSet;
 use crate::entity::multitext::{default_country, merge, touches_multitext, values_mode, ValuesMode};
 use crate::entity::record::{needs_fields, record_body, record_id, Mode};
-use crate::entity::Entity;
+use crate::entity::EntityRef;
 use crate::http::Method;
 use crate::input::{InputError, Params};
 
 pub struct CreateRecords {
-    pub entity: &'static Entity,
+    pub entity: EntityRef,
 }
 
 impl BatchKind for CreateRecords {
@@ -32,25 +32,25 @@ impl BatchKind for CreateRecords {
     fn unsafe_to_repeat(&self) -> bool {
         true
     }
-    fn fields_of(&self) -> Option<&'static Entity> {
-        Some(self.entity)
+    fn fields_of(&self) -> Option<EntityRef> {
+        Some(self.entity.clone())
     }
     fn needs_fields(&self, params: Params) -> bool {
-        needs_fields(self.entity, params)
+        needs_fields(&self.entity, params)
     }
     fn body(&self, params: Params, fields: Option<&FieldSet>) -> Result<Map<String, Value>, InputError> {
-        record_body(self.entity, params, Mode::Create, fields)
+        record_body(&self.entity, params, Mode::Create, fields)
     }
     fn results(&self, answer: &Value) -> Vec<(String, Value)> {
         embedded_results(answer, self.entity.embedded)
     }
-    fn reads_back(&self) -> Option<&'static Entity> {
-        Some(self.entity)
+    fn reads_back(&self) -> Option<EntityRef> {
+        Some(self.entity.clone())
     }
 }
 
 pub struct UpdateRecords {
-    pub entity: &'static Entity,
+    pub entity: EntityRef,
     pub account: AccountAddress,
 }
 
@@ -72,15 +72,15 @@ impl BatchKind for UpdateRecords {
     fn unsafe_to_repeat(&self) -> bool {
         false
     }
-    fn fields_of(&self) -> Option<&'static Entity> {
-        Some(self.entity)
+    fn fields_of(&self) -> Option<EntityRef> {
+        Some(self.entity.clone())
     }
     fn needs_fields(&self, params: Params) -> bool {
-        needs_fields(self.entity, params)
+        needs_fields(&self.entity, params)
     }
     fn body(&self, params: Params, fields: Option<&FieldSet>) -> Result<Map<String, Value>, InputError> {
-        let id = record_id(self.entity, params, &self.account)?;
-        let mut body = record_body(self.entity, params, Mode::Update, fields)?;
+        let id = record_id(&self.entity, params, &self.account)?;
+        let mut body = record_body(&self.entity, params, Mode::Update, fields)?;
         body.insert("id".into(), json!(id.get()));
         Ok(body)
     }
@@ -90,8 +90,8 @@ impl BatchKind for UpdateRecords {
     fn results(&self, answer: &Value) -> Vec<(String, Value)> {
         embedded_results(answer, self.entity.embedded)
     }
-    fn reads_back(&self) -> Option<&'static Entity> {
-        Some(self.entity)
+    fn reads_back(&self) -> Option<EntityRef> {
+        Some(self.entity.clone())
     }
     /// Adding or removing phones and e-mails needs the values the record has.
     fn current_of(&self, params: Params, body: &Map<String, Value>, fields: Option<&FieldSet>) -> Option<u64> {
@@ -135,7 +135,12 @@ mod tests {
     }
 
     fn create_with(items: Vec<Value>, continue_on_fail: bool) -> (Run, Step) {
-        let op = Batcher::new(CreateRecords { entity: &LEADS }, account());
+        let op = Batcher::new(
+            CreateRecords {
+                entity: EntityRef::Static(&LEADS),
+            },
+            account(),
+        );
         let mut r = Run::new(
             Driver::new(Box::new(op))
                 .continue_on_fail(continue_on_fail)
@@ -245,7 +250,12 @@ mod tests {
 
     #[test]
     fn chunks_of_input_fill_whole_batches() {
-        let op = Batcher::new(CreateRecords { entity: &LEADS }, account());
+        let op = Batcher::new(
+            CreateRecords {
+                entity: EntityRef::Static(&LEADS),
+            },
+            account(),
+        );
         let mut r = Run::new(Driver::new(Box::new(op)));
         let s = r.feed(0, batched(70, 50), false);
         assert_eq!(s.requests.len(), 1, "20 items wait for more");
@@ -413,7 +423,7 @@ mod tests {
         ];
         let op = Batcher::new(
             UpdateRecords {
-                entity: &LEADS,
+                entity: EntityRef::Static(&LEADS),
                 account: account(),
             },
             account(),
@@ -430,7 +440,7 @@ mod tests {
         let auto = vec![json!({"mapping": "auto", "record": {"id": 7, "name": "c", "updated_at": 1, "_links": {}}})];
         let op = Batcher::new(
             UpdateRecords {
-                entity: &LEADS,
+                entity: EntityRef::Static(&LEADS),
                 account: account(),
             },
             account(),

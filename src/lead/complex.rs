@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::entity::batch::{result_entry, BatchKind};
 use crate::entity::fields::FieldSet;
 use crate::entity::record::{needs_fields, record_body, Mode};
-use crate::entity::Entity;
+use crate::entity::EntityRef;
 use crate::http::Method;
 use crate::input::{InputError, Params};
 use crate::lead::LEADS;
@@ -68,8 +68,8 @@ impl BatchKind for CreateComplex {
     fn unsafe_to_repeat(&self) -> bool {
         true
     }
-    fn fields_of(&self) -> Option<&'static Entity> {
-        Some(&LEADS)
+    fn fields_of(&self) -> Option<EntityRef> {
+        Some(EntityRef::Static(&LEADS))
     }
     fn needs_fields(&self, params: Params) -> bool {
         needs_fields(&LEADS, params)
