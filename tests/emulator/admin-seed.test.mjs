@@ -144,7 +144,11 @@ describe('in-process JS admin API and seed determinism', () => {
       assert.ok(d.companies.size >= 100);
       assert.ok(d.notes.size >= 100);
       const leads = [...d.leads.values()];
-      assert.ok(leads.some((l) => /[а-я]/i.test(l.name)) && leads.some((l) => /^[A-Za-z]/.test(l.name)));
+      // The demo speaks the README's language: English names throughout.
+      assert.ok(leads.every((l) => !/[а-яё]/i.test(l.name)), 'lead names in English');
+      const statuses = [...d.pipelines.values()].flatMap((p) => p.statuses.map((s) => s.name));
+      assert.ok(statuses.includes('Closed - won') && statuses.every((n) => !/[а-яё]/i.test(n)), statuses.join(', '));
+      assert.ok([...d.users.values()].every((u) => !/[а-яё]/i.test(u.name)));
       assert.ok(leads.some((l) => l.tags.length) && leads.some((l) => Object.keys(l.cf).length));
       assert.ok(leads.some((l) => l.status_id === 142) && leads.some((l) => l.status_id === 143));
       assert.ok(new Set(leads.map((l) => l.pipeline_id)).size === 2);

@@ -182,6 +182,69 @@ const CUSTOMER_STATUSES = [
   ['Closed', 3, '#e6e8ea', false],
 ];
 
+// ---- the demo in English ---------------------------------------------------------
+// The demo account speaks one language, the README's: the base catalog's
+// Russian names (kept for the tests that read them) are renamed by ID.
+const EN_CITIES = ['London', 'Berlin', 'New York', 'Toronto', 'Sydney', 'Dublin', 'Madrid'];
+const EN_NOTE_TEXTS = ['The client asked to call back tomorrow', 'Sent the commercial proposal', 'Discussed delivery dates',
+  'Client asked for a discount', 'Meeting scheduled next week', 'The contract is with their lawyers'];
+const EN = {
+  users: { 8000001: 'Alexey Smirnov', 8000002: 'Maria Ivanova', 8000004: 'Olga Petrova' },
+  groups: { 0: 'Sales team', 351001: 'Partner team' },
+  statuses: {
+    61000001: 'Incoming', 61000011: 'Incoming', 61000002: 'First contact', 61000003: 'Negotiation', 61000004: 'Decision making',
+    61000005: 'Contract approval', 61000012: 'New application', 61000013: 'Partner check', 61000014: 'Agreement signing',
+    61000015: 'Onboarding', [WON]: 'Closed - won', [LOST]: 'Closed - lost',
+  },
+  fields: {
+    900001: ['Source', ['Website', 'Advertising', 'Referral', 'Exhibition', 'Cold call']], 900002: ['Project budget'], 900003: ['Urgent deal'],
+    900004: ['Services', ['Consulting', 'Implementation', 'Support', 'Training', 'Integration']], 900005: ['Contract date'],
+    900006: ['Meeting date'], 900007: ['Client website'], 900008: ['Manager comment'], 900009: ['Priority', ['High', 'Medium', 'Low']],
+    900010: ['Contract No.'], 900012: ['City'], 900101: ['Position'], 900102: ['Phone'], 900201: ['Phone'], 900204: ['Address'],
+  },
+  lossReasons: { 3000001: 'Too expensive', 3000002: 'Chose a competitor', 3000003: 'No budget', 3000004: 'Could not reach them' },
+  leadTags: { VIP: 'VIP', Опт: 'Wholesale', 'Повторная продажа': 'Repeat sale', Срочно: 'Urgent', Выставка: 'Exhibition', Партнёр: 'Partner' },
+  contactTags: { Клиент: 'Customer', Поставщик: 'Supplier' },
+  products: ['Licence "Basic"', 'Licence "Extended"', 'Turnkey implementation', 'Staff training', '1C integration', 'Support (one year)'],
+};
+
+function inEnglish(state) {
+  const d = state.data;
+  for (const [id, name] of Object.entries(EN.users)) if (d.users.has(+id)) d.users.get(+id).name = name;
+  for (const g of d.groups) g.name = EN.groups[g.id] ?? g.name;
+  for (const p of d.pipelines.values()) for (const st of p.statuses) st.name = EN.statuses[st.id] ?? st.name;
+  const renamedEnums = new Map();
+  for (const entity of Object.keys(d.customFields)) {
+    for (const f of d.customFields[entity].values()) {
+      const [name, enums] = EN.fields[f.id] ?? [];
+      if (!name) continue;
+      f.name = name;
+      if (enums && f.enums) f.enums.forEach((e, i) => { e.value = enums[i] ?? e.value; renamedEnums.set(e.id, e.value); });
+    }
+  }
+  // Field values that name an option carry its text too.
+  for (const store of [d.leads, d.contacts, d.companies]) {
+    for (const r of store.values()) {
+      for (const values of Object.values(r.cf ?? {})) for (const v of values) if (renamedEnums.has(v.enum_id)) v.value = renamedEnums.get(v.enum_id);
+    }
+  }
+  for (const [id, name] of Object.entries(EN.lossReasons)) if (d.lossReasons.has(+id)) d.lossReasons.get(+id).name = name;
+  for (const [entity, names] of [['leads', EN.leadTags], ['contacts', EN.contactTags]]) {
+    for (const t of d.tags[entity].values()) {
+      const name = names[t.name];
+      if (!name) continue;
+      d.tagIndex[entity].delete(t.name.toLowerCase());
+      d.tagIndex[entity].set(name.toLowerCase(), t.id);
+      t.name = name;
+    }
+  }
+  const products = [...d.catalogs.values()].find((c) => c.type === 'products');
+  if (products) {
+    products.name = 'Products';
+    [...d.catalogElements.values()].filter((e) => e.catalog_id === products.id).forEach((e, i) => { e.name = EN.products[i] ?? e.name; });
+  }
+}
+
 // ---- generated leads ---------------------------------------------------------
 const RU_DEALS = ['Поставка оборудования', 'Внедрение CRM', 'Разработка сайта', 'Аудит отдела продаж', 'Годовая подписка',
   'Обучение менеджеров', 'Интеграция с 1С', 'Консультация', 'Аренда склада', 'Ремонт офиса', 'Закупка мебели', 'Настройка телефонии'];
@@ -220,7 +283,7 @@ export function normalizeSeed(spec) {
 }
 
 function demoSpec() {
-  return { demo: true, samples: 'demo', leads: 300, contactsPerLead: 1, companyRatio: 0.6, maxNotesPerLead: 3, random: 42 };
+  return { demo: true, samples: 'demo', english: true, leads: 300, contactsPerLead: 1, companyRatio: 0.6, maxNotesPerLead: 3, random: 42 };
 }
 
 /** Rebuilds all CRM data from a seed spec (see normalizeSeed). */
@@ -233,6 +296,7 @@ export function applySeed(state, rawSpec) {
   if (spec.samples) addSamples(state);
   if (spec.leads > 0) generateLeads(state, spec);
   if (spec.samples === 'demo') addDemoExtras(state);
+  if (spec.english) inEnglish(state);
   if (state.stats) state.stats.leadsCreated = created; // seeding is not "creating leads"
   return spec;
 }
@@ -405,8 +469,10 @@ export function generateLeads(state, spec) {
   const emailEnum = d.customFields.contacts.get(900103).enums;
   const firstId = d.ids.lead + 1;
 
+  const english = !!spec.english;
   for (let i = 0; i < n; i++) {
-    const en = rnd() < 0.3;
+    // The same draws in either language, so that a seed's data keeps its shape.
+    const en = rnd() < 0.3 || english;
     const companyName = en ? rnd.pick(EN_COMPANIES) : rnd.pick(RU_COMPANIES);
     const name = en ? `${rnd.pick(EN_DEALS)} for ${companyName}` : `${rnd.pick(RU_DEALS)} — ${companyName}`;
     const pipe = rnd() < 0.8 ? pipes[0] : pipes[1];
@@ -425,8 +491,8 @@ export function generateLeads(state, spec) {
     }
     if (rnd.chance(0.3)) cf[LF.contractDate] = [{ value: createdAt + rnd.int(1, 60) * 86400 - ((createdAt + 10800) % 86400) }];
     if (rnd.chance(0.4)) { const e = rnd.pick(prioEnums); cf[LF.priority] = [{ value: e.value, enum_id: e.id, enum_code: null }]; }
-    if (rnd.chance(0.4)) cf[LF.city] = [{ value: rnd.pick(CITIES) }];
-    if (rnd.chance(0.2)) cf[LF.contractNo] = [{ value: `Д-${2024 + (i % 2)}/${String(i + 1).padStart(5, '0')}` }];
+    if (rnd.chance(0.4)) cf[LF.city] = [{ value: rnd.pick(english ? EN_CITIES : CITIES) }];
+    if (rnd.chance(0.2)) cf[LF.contractNo] = [{ value: `${english ? 'C' : 'Д'}-${2024 + (i % 2)}/${String(i + 1).padStart(5, '0')}` }];
     const tags = [];
     const tn = rnd.int(0, 2);
     for (let t = 0; t < tn; t++) { const tag = rnd.pick(tagIds); if (!tags.includes(tag)) tags.push(tag); }
@@ -474,7 +540,7 @@ export function generateLeads(state, spec) {
       addNote(state, {
         id: nextId(state, 'note'), entity_type: 'leads', entity_id: lead.id, created_by: responsible, updated_by: responsible,
         created_at: at, updated_at: at, responsible_user_id: responsible, group_id: 0, note_type: 'common',
-        params: { text: rnd.pick(NOTE_TEXTS) }, is_pinned: false,
+        params: { text: rnd.pick(english ? EN_NOTE_TEXTS : NOTE_TEXTS) }, is_pinned: false,
       });
     }
   }
