@@ -81,6 +81,9 @@ pub enum ApiErrorKind {
     /// Getting an access token failed before the request could be sent (the
     /// credential's first code exchange, say); the detail is complete.
     TokenFailed,
+    /// The credential has no token to send at all: never connected, or its
+    /// token field is empty. The detail, when there is one, says which.
+    NotConnected,
     PaymentRequired,
     /// A 403 from nginx's block page: the IP, the account or the API is blocked.
     Blocked,
@@ -243,6 +246,13 @@ impl ApiError {
                 Some("Reconnect the credential: open it in n8n, follow the instructions of the error above, and save it. Tokens are renewed automatically afterwards."),
             ),
             TokenFailed => (detail.map(|d| shorten_to(d, 600)).unwrap_or_else(|| "Getting an access token failed".into()), None),
+            NotConnected => (
+                match detail {
+                    Some(d) => format!("This amoCRM credential is not connected yet: {}", shorten_to(d, 300)),
+                    None => "This amoCRM credential is not connected yet: open it and click Connect my account".into(),
+                },
+                Some("Open the credential in n8n (Credentials, or the pencil next to it in the node) and connect it: for AmoCRM OAuth2 API click \"Connect my account\" and allow access in amoCRM; for AmoCRM API paste a long-lived token, or an authorization code with the integration's client ID, secret and redirect URI. Then save it."),
+            ),
             PaymentRequired => (
                 "The amoCRM account's subscription has lapsed (402 Payment Required)".into(),
                 Some("amoCRM refuses API calls while the account's subscription is unpaid or its trial has ended. Renew the subscription in amoCRM (Settings → Billing), then run the workflow again."),

@@ -40,6 +40,11 @@ pub struct CallInput {
     /// n8n's "Continue On Fail" (the node's On Error setting).
     #[serde(default)]
     pub continue_on_fail: bool,
+    /// The credential's ID in n8n: cached account metadata is kept per
+    /// credential, so that one that is not connected never sees what another
+    /// one read.
+    #[serde(default)]
+    pub credential: String,
 }
 
 /// The cheapest authenticated read amoCRM offers, used to renew an expired
@@ -98,6 +103,7 @@ fn plan(resource: &str, operation: &str, account: AccountAddress) -> Result<Plan
 
 pub struct Call {
     driver: Driver,
+    scope: String,
     account_key: String,
     per_second: u32,
     first_items: Option<(Vec<Value>, bool)>,
@@ -131,6 +137,7 @@ impl Call {
         };
         Ok(Call {
             driver,
+            scope: input.credential,
             account_key,
             per_second,
             first_items: Some((input.items, !input.more)),
@@ -139,7 +146,7 @@ impl Call {
 
     pub fn start(&mut self, process: &mut Process, now_ms: f64) -> Step {
         let (items, last) = self.first_items.take().unwrap_or((Vec::new(), true));
-        self.driver.start(items, last, env(process, now_ms))
+        self.driver.start(items, last, env(process, now_ms, &self.scope))
     }
 
     /// Further input items, numbered from `first`, as a JSON list.
@@ -152,13 +159,13 @@ impl Call {
             .into_iter()
             .map(|raw| serde_json::from_str(raw.get()).unwrap_or(Value::Null))
             .collect();
-        self.driver.feed(first, items, last, env(process, now_ms))
+        self.driver.feed(first, items, last, env(process, now_ms, &self.scope))
     }
 
     pub fn on_response(&mut self, process: &mut Process, id: u32, response: Response, now_ms: f64) -> Step {
         let step = self
             .driver
-            .on_outcome(id, Outcome::Response(response), env(process, now_ms));
+            .on_outcome(id, Outcome::Response(response), env(process, now_ms, &self.scope));
         if step.throttled {
             process.limiter.throttle(&self.account_key, now_ms);
         }
@@ -176,7 +183,7 @@ impl Call {
         let step = self.driver.on_outcome(
             id,
             Outcome::Transport(TransportFailure::new(code, message)),
-            env(process, now_ms),
+            env(process, now_ms, &self.scope),
         );
         if step.throttled {
             process.limiter.throttle(&self.account_key, now_ms);
@@ -191,9 +198,10 @@ impl Call {
     }
 }
 
-fn env(process: &mut Process, now_ms: f64) -> Env<'_> {
+fn env<'a>(process: &'a mut Process, now_ms: f64, scope: &'a str) -> Env<'a> {
     Env {
         now_ms,
         metadata: &mut process.metadata,
+        scope,
     }
 }

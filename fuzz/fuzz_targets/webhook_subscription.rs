@@ -28,7 +28,7 @@ fuzz_target!(|input: Input| {
     let op = operation(name, account).expect("a known operation");
     let mut driver = Driver::new(op);
     let mut metadata = MetadataCache::default();
-    let mut step = driver.start(vec![params], true, Env { now_ms: 0.0, metadata: &mut metadata });
+    let mut step = driver.start(vec![params], true, Env { now_ms: 0.0, metadata: &mut metadata, scope: "" });
     let mut statuses = input.statuses.iter().copied().chain(std::iter::repeat(200));
     let mut rounds = 0;
     while !step.done {
@@ -36,7 +36,7 @@ fuzz_target!(|input: Input| {
         assert!(rounds < 50, "the operation keeps asking");
         let request = step.requests.first().expect("a pending step has a request").clone();
         let status = statuses.next().unwrap_or(200) % 600;
-        step = driver.on_outcome(request.id, Outcome::Response(Response::new(status, input.body.clone())), Env { now_ms: 0.0, metadata: &mut metadata });
+        step = driver.on_outcome(request.id, Outcome::Response(Response::new(status, input.body.clone())), Env { now_ms: 0.0, metadata: &mut metadata, scope: "" });
     }
     assert_eq!(step.emit.len(), 1, "{:?}", step.emit);
 });

@@ -45,6 +45,9 @@ const SUMMARY_RANGES: usize = 12;
 pub struct Env<'a> {
     pub now_ms: f64,
     pub metadata: &'a mut MetadataCache,
+    /// Whose metadata: the credential the call runs with (one credential's
+    /// answers are never served to another).
+    pub scope: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +215,7 @@ impl Driver {
             now_ms: env.now_ms,
             continue_on_fail: self.continue_on_fail,
             metadata: env.metadata,
+            scope: env.scope,
         })
     }
 
@@ -734,6 +738,20 @@ mod tests {
             error_of(&s.emit[0]).message,
             "OAuth: the authorization code has expired"
         );
+    }
+
+    #[test]
+    fn a_credential_that_is_not_connected_says_so_and_what_to_click_without_retrying() {
+        let mut r = run();
+        let s = r.start(items(1));
+        let s = r.transport(s.requests[0].id, crate::engine::retry::NOT_CONNECTED, "");
+        assert!(s.done && s.requests.is_empty(), "not retried as a network failure");
+        let error = error_of(&s.emit[0]);
+        assert_eq!(
+            error.message,
+            "This amoCRM credential is not connected yet: open it and click Connect my account"
+        );
+        assert!(error.description.as_deref().unwrap().contains("Connect my account"));
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct Context<'a> {
     pub continue_on_fail: bool,
     /// Account metadata shared by the executions of the process.
     pub metadata: &'a mut MetadataCache,
+    /// The credential the metadata belongs to, beside the account.
+    pub scope: &'a str,
 }
 
 /// What an operation asks for while handling items or a reply.

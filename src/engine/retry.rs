@@ -30,6 +30,10 @@ pub const SERVER_RETRY_BACKOFF_MS: [u64; 3] = [500, 2_000, 5_000];
 /// token (its preAuthentication failed), so no request left.
 pub const TOKEN_FAILURE: &str = "TOKEN";
 
+/// The failure code the shell reports when the credential has no token to
+/// send at all (n8n's OAuth2 credential before Connect, an empty token field).
+pub const NOT_CONNECTED: &str = "NOT_CONNECTED";
+
 /// Whether a request may be sent twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replay {
@@ -70,6 +74,10 @@ pub fn decide(replay: &Replay, retries: usize, outcome: Outcome) -> Decision {
         // again would only repeat the failed token request.
         Outcome::Transport(failure) if failure.code == TOKEN_FAILURE => Decision::Deliver(Err(ApiError::new(
             ApiErrorKind::TokenFailed,
+        )
+        .with_detail(failure.message))),
+        Outcome::Transport(failure) if failure.code == NOT_CONNECTED => Decision::Deliver(Err(ApiError::new(
+            ApiErrorKind::NotConnected,
         )
         .with_detail(failure.message))),
         Outcome::Transport(failure) => {

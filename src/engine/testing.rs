@@ -32,6 +32,7 @@ impl Run {
         let env = Env {
             now_ms: self.now_ms,
             metadata: &mut self.metadata,
+            scope: "",
         };
         self.driver.feed(first, items, last, env)
     }
@@ -40,6 +41,7 @@ impl Run {
         let env = Env {
             now_ms: self.now_ms,
             metadata: &mut self.metadata,
+            scope: "",
         };
         self.driver.on_outcome(id, outcome, env)
     }
