@@ -252,7 +252,7 @@ try {
    log in as:      ${OWNER.email}  /  ${OWNER.password}
    amoCRM emulator ${emulator.url}  (account "demo", 7 requests/second)
 
-   In n8n, open Overview → workflows:
+   The example workflows: ${server.url}/home/workflows
      1. Get a lead with its contacts      → click "Execute workflow"
      2. Leads in a status (won, Sales)    → "Execute workflow": every won lead, simplified
      3. Create leads from a list          → three leads, created in one request
@@ -261,8 +261,9 @@ try {
         curl -X PATCH ${emulator.url}/_admin/leads/${leadId} -H 'content-type: application/json' -d '{"status_id":142}'
      5. Web form → contact → lead         → John Smith is found by his phone, Lucy Gray
         is created; each gets a new lead linked to the contact
-   Credentials (Overview → Credentials): a long-lived token, OAuth renewed by
-   the node, and OAuth2 with n8n's Connect button (click Connect, then Allow).
+   Credentials (${server.url}/home/credentials): a long-lived token, OAuth
+   renewed by the node, and OAuth2 with n8n's Connect button (click Connect,
+   then Allow).
 
    Ctrl-C stops n8n and the emulator.
   ──────────────────────────────────────────────────────────────────────

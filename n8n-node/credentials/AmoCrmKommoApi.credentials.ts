@@ -9,6 +9,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 import { accountOrigin, checkOwnUrl } from '../shared/core';
+import { NOT_CONNECTED_PREFIX } from '../shared/http';
 import { addressFields } from '../shared/credentials';
 import { renewTokens } from '../shared/oauth';
 import { accountProperties } from './accountProperties';
@@ -168,9 +169,10 @@ export class AmoCrmKommoApi implements ICredentialType {
 		const token = String((oauth ? credentials.accessToken : credentials.longLivedToken) ?? '').trim();
 		if (token === '') {
 			throw new Error(
-				oauth
-					? 'The credential has no access token yet: fill in Client ID, Client Secret, Redirect URI and a fresh Authorization Code, then save it.'
-					: 'The credential has no long-lived token; paste one from amoCRM into the credential.',
+				NOT_CONNECTED_PREFIX +
+					(oauth
+						? 'it has no access token yet; fill in Client ID, Client Secret, Redirect URI and a fresh Authorization Code, then save it'
+						: 'it has no long-lived token; paste one from amoCRM into the credential'),
 			);
 		}
 		return { ...options, headers: { ...options.headers, Authorization: `Bearer ${token}` } };

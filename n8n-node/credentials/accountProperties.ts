@@ -24,7 +24,7 @@ export const accountProperties: INodeProperties[] = [
 		required: true,
 		placeholder: 'example.amocrm.ru',
 		description:
-			'The address of your account as the browser shows it, such as example.amocrm.ru or https://example.kommo.com/, or just the subdomain',
+			'The address of your account as the browser shows it, such as example.amocrm.ru or https://example.kommo.com/ (the zone comes from it), or just the subdomain (then choose the zone)',
 		displayOptions: { show: { environment: ['cloud'] } },
 	},
 	{
@@ -37,8 +37,9 @@ export const accountProperties: INodeProperties[] = [
 			{ name: 'kommo.com', value: 'kommo.com' },
 		],
 		default: 'amocrm.ru',
-		description: 'Used when the account address is only a subdomain',
-		displayOptions: { show: { environment: ['cloud'] } },
+		description: 'The zone of an account address given as a bare subdomain. A full address such as example.kommo.com decides the zone itself, and this field is hidden.',
+		// Shown only while the address is a bare subdomain (or still empty).
+		displayOptions: { show: { environment: ['cloud'], address: [{ _cnd: { regex: '^\\s*[A-Za-z0-9-]*\\s*$' } }] } },
 	},
 	{
 		displayName: 'Base URL',

@@ -68,6 +68,8 @@ export interface CallInput {
 	more?: boolean;
 	/** n8n's Continue On Fail: when false, the first item error stops the call. */
 	continueOnFail?: boolean;
+	/** The credential's ID: the core keeps cached account metadata per credential. */
+	credential?: string;
 	requestsPerSecond?: number;
 	auth: AuthMode;
 }

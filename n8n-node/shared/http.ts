@@ -6,6 +6,16 @@ const utf8 = new TextDecoder();
 /** Starts the message of every token failure the credential throws (oauth.ts). */
 export const TOKEN_FAILURE_PREFIX = 'amoCRM OAuth: ';
 
+/** Starts the message the credential throws when it has no token to send (authenticate()). */
+export const NOT_CONNECTED_PREFIX = 'amoCRM credential not connected: ';
+
+/**
+ * What n8n throws for an OAuth2 credential whose Connect button was never
+ * used: its own check, or (when the stored data lacks the grant type) the
+ * OAuth client's refusal to sign a request without a token.
+ */
+const N8N_NOT_CONNECTED = ['OAuth credentials not connected', 'Unable to sign without access token'];
+
 /** Header names in lower case, values as text. */
 export function lowerCaseHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
 	const out: Record<string, string> = {};
@@ -39,11 +49,23 @@ export function bodyText(body: unknown): string {
  * options, headers included.
  */
 export function failureOf(error: unknown): { code: string; message: string } {
-	const e = (error ?? {}) as { httpCode?: unknown; code?: unknown; message?: unknown; cause?: { code?: unknown } };
+	const e = (error ?? {}) as {
+		httpCode?: unknown;
+		code?: unknown;
+		message?: unknown;
+		description?: unknown;
+		cause?: { code?: unknown; message?: unknown };
+	};
+	// n8n may wrap the credential's own error in a NodeApiError, whose message
+	// is then generic and the original text sits in its description or cause.
+	const texts = [e.message, e.description, e.cause?.message].filter((t): t is string => typeof t === 'string');
 	// The credential could not get a token (see TokenFailure): nothing was sent.
-	if (typeof e.message === 'string' && e.message.startsWith(TOKEN_FAILURE_PREFIX)) {
-		return { code: 'TOKEN', message: e.message };
-	}
+	const token = texts.find((t) => t.startsWith(TOKEN_FAILURE_PREFIX));
+	if (token) return { code: 'TOKEN', message: token };
+	// It has no token at all: nothing was sent, and the core says what to click.
+	const missing = texts.find((t) => t.startsWith(NOT_CONNECTED_PREFIX));
+	if (missing) return { code: 'NOT_CONNECTED', message: missing.slice(NOT_CONNECTED_PREFIX.length) };
+	if (texts.some((t) => N8N_NOT_CONNECTED.includes(t))) return { code: 'NOT_CONNECTED', message: '' };
 	const code = [e.httpCode, e.code, e.cause?.code].find((c) => typeof c === 'string' && c !== '') as string | undefined;
 	return { code: code ?? '', message: typeof e.message === 'string' ? e.message : '' };
 }

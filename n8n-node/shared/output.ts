@@ -12,6 +12,7 @@ export class ItemCollector {
 	constructor(
 		private readonly ctx: IExecuteFunctions,
 		itemCount: number,
+		private readonly continueOnFail: boolean,
 	) {
 		this.byItem = Array.from({ length: itemCount }, () => []);
 	}
@@ -23,7 +24,7 @@ export class ItemCollector {
 
 	/** Records `error` for item `index`, or throws it when the node stops on errors. */
 	fail(index: number, error: CoreError): void {
-		if (!this.ctx.continueOnFail()) throw toNodeError(this.ctx.getNode(), error, index);
+		if (!this.continueOnFail) throw toNodeError(this.ctx.getNode(), error, index);
 		const json: IDataObject = { error: error.message };
 		if (error.description) json.description = error.description;
 		if (error.httpCode !== undefined) json.httpCode = error.httpCode;
@@ -32,7 +33,7 @@ export class ItemCollector {
 
 	/** Every item without an output fails with `error`, a failure of the whole call. */
 	failUnanswered(error: CoreError): void {
-		if (!this.ctx.continueOnFail()) throw toNodeError(this.ctx.getNode(), error);
+		if (!this.continueOnFail) throw toNodeError(this.ctx.getNode(), error);
 		this.byItem.forEach((out, index) => {
 			if (out.length === 0) this.fail(index, error);
 		});

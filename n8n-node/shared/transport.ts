@@ -60,6 +60,7 @@ export async function runOperation(
 		items: input.items,
 		more: input.next !== undefined,
 		continueOnFail: operation.continueOnFail ?? false,
+		credential: ctx.getNode().credentials?.[credentialType]?.id ?? '',
 		account: addressFields(credentials, credentialType),
 		auth: authMode(credentialType, credentials),
 		requestsPerSecond: requestsPerSecond(credentials),

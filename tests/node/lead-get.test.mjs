@@ -109,3 +109,24 @@ test('server errors on a read are retried, then succeed', async () => {
   assert.equal(ctx.requests.length, 2);
   assert.deepEqual(out[0].json, { id: 5 });
 });
+
+test('an OAuth2 credential never connected is named as such, in each shape n8n reports it, and nothing is retried', async () => {
+  // n8n wraps its own refusal in a NodeApiError whose message is the OAuth
+  // client's text; older data lacking the grant type gives the second one.
+  for (const text of ['OAuth credentials not connected', 'Unable to sign without access token']) {
+    let calls = 0;
+    const ctx = fakeContext({
+      params: getParams({ __rl: true, mode: 'id', value: '1' }),
+      respond: () => {
+        calls++;
+        throw Object.assign(new Error(text), { name: 'NodeApiError', cause: new Error(text), description: undefined });
+      },
+    });
+    await assert.rejects(node.execute.call(ctx), (e) => {
+      assert.equal(e.message, 'Getting lead 1: This amoCRM credential is not connected yet: open it and click Connect my account');
+      assert.match(e.description, /Connect my account/);
+      return true;
+    });
+    assert.equal(calls, 1, text);
+  }
+});

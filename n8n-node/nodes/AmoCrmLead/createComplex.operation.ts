@@ -53,7 +53,7 @@ export const createComplex: EntityOperation = {
 			default: {},
 			options: newLeadFields.filter((f) => f.name !== 'contactIds' && f.name !== 'companyId'),
 		},
-		customFields(LEAD),
+		...customFields(LEAD),
 		writeOptions(LEAD, { max: 50 }),
 	],
 };

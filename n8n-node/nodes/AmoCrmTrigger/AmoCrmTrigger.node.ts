@@ -77,14 +77,16 @@ function eventItems(ctx: IWebhookFunctions): INodeExecutionData[] {
 
 export class AmoCrmTrigger implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'AmoCRM Trigger',
+		// n8n's node panel drops " Trigger" from a trigger's name: it lists this
+		// one as "AmoCRM Webhook", beside the entity nodes.
+		displayName: 'AmoCRM Webhook Trigger',
 		name: 'amoCrmTrigger',
 		icon: { light: 'file:../../icons/amocrm.svg', dark: 'file:../../icons/amocrm.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["events"].join(", ")}}',
 		description: 'Starts the workflow when amoCRM / Kommo reports changes to leads, contacts or companies',
-		defaults: { name: 'AmoCRM Trigger' },
+		defaults: { name: 'AmoCRM Webhook Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: credentialSlots,

@@ -67,7 +67,24 @@ export function tagsOnUpdate(e: EntityUi): INodeProperties[] {
 	];
 }
 
-export function customFields(e: EntityUi): INodeProperties {
+/**
+ * The custom-field mapper, headed by a notice: n8n's mapper speaks of
+ * "columns" whatever it maps (its labels cannot be renamed), so the notice
+ * says that here they are the account's custom fields.
+ */
+export function customFields(e: EntityUi): INodeProperties[] {
+	return [
+		{
+			displayName: `Custom fields: the account's ${e.noun} custom fields, set below (add the ones to set). Several options of a multiselect are separated by commas.`,
+			name: 'customFieldsNotice',
+			type: 'notice',
+			default: '',
+		},
+		customFieldMapper(e),
+	];
+}
+
+function customFieldMapper(e: EntityUi): INodeProperties {
 	return {
 		displayName: 'Custom Fields',
 		name: 'customFields',
@@ -83,7 +100,11 @@ export function customFields(e: EntityUi): INodeProperties {
 				fieldWords: { singular: 'custom field', plural: 'custom fields' },
 				addAllFields: false,
 				multiKeyMatch: false,
-				supportAutoMap: true,
+				// The node's own Mapping option maps an item's fields, custom
+				// ones included; n8n's second switch here (labelled "Mapping
+				// Column Mode", a label it does not let a node rename) would
+				// only repeat it. Workflows saved with it still run.
+				supportAutoMap: false,
 			},
 		},
 	};

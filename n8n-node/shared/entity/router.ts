@@ -39,8 +39,12 @@ export async function executeOperation(
 	const credentialType = this.getNodeParameter('authentication', 0) as string;
 	const core = operation.core ?? { resource, operation: operationName };
 	const inputs = this.getInputData();
-	const output = new ItemCollector(this, inputs.length);
-	const continueOnFail = this.continueOnFail();
+	// An AI agent calling the node as a tool gets an error as the tool's
+	// answer, which it can act on, rather than a failed run (n8n 2.8 fails the
+	// agent's whole execution when a tool throws).
+	const asTool = this.getNode().type.endsWith('Tool');
+	const continueOnFail = this.continueOnFail() || asTool;
+	const output = new ItemCollector(this, inputs.length, continueOnFail);
 	// Fields mapped automatically: the item is the record, and no expression
 	// is resolved per item for it.
 	const auto = operation.autoParams !== undefined && this.getNodeParameter('mapping', 0, 'manual') === 'auto';

@@ -1,4 +1,4 @@
-import type { IDataObject, ILoadOptionsFunctions } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type ILoadOptionsFunctions } from 'n8n-workflow';
 import { runForOne } from '../../transport';
 
 /**
@@ -16,9 +16,18 @@ function resourceOf(ctx: ILoadOptionsFunctions): string {
 	return ctx.getNodeParameter('resource', 'lead') as string;
 }
 
-/** Runs a core lookup operation that emits one object. */
-function fetchOnce(ctx: ILoadOptionsFunctions, credentialType: string, resource: string, operation: string, params: IDataObject) {
-	return runForOne(ctx, credentialType, { resource, operation }, params);
+/**
+ * Runs a core lookup operation that emits one object. Its error is thrown as
+ * a plain one: the editor shows a dropdown's error by its message, and an API
+ * error's response object would read "[object Object]" there.
+ */
+async function fetchOnce(ctx: ILoadOptionsFunctions, credentialType: string, resource: string, operation: string, params: IDataObject) {
+	try {
+		return await runForOne(ctx, credentialType, { resource, operation }, params);
+	} catch (error) {
+		const { message, description } = error as { message: string; description?: string | null };
+		throw new NodeOperationError(ctx.getNode(), message, { description: description ?? undefined });
+	}
 }
 
 export async function lookup(

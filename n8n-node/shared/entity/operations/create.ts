@@ -21,12 +21,12 @@ export function create(e: EntityUi, example: string): EntityOperation {
 			options: e.createFields,
 		},
 	];
-	if (e.customFields) manual.push(customFields(e));
+	if (e.customFields) manual.push(...customFields(e));
 	return {
 		option: {
 			name: 'Create',
 			value: 'create',
-			action: `Create a ${e.noun} from fields`,
+			action: `Create a ${e.noun} from its fields, returning the new ${e.noun}`,
 			description: `Create ${e.nouns} (${e.writeSummary}) in batches; returns each new ${e.noun}, paired with its input item`,
 		},
 		params: ['mapping', ...e.createPrimary.map((p) => p.name), 'additionalFields', 'customFields', 'options'],

@@ -6,7 +6,7 @@ export function customRequest(): EntityOperation {
 		option: {
 			name: 'Custom API Call',
 			value: 'customRequest',
-			action: 'Make a custom amoCRM API call',
+			action: 'Call any amoCRM API path, returning its answer',
 			description: "Call any amoCRM API v4 path with this credential, rate limit and error handling; returns amoCRM's answer",
 		},
 		params: ['method', 'path', 'query', 'body'],

@@ -60,14 +60,14 @@ export function findOrCreate(e: EntityUi, find: INodeProperties[], by: string, e
 			description: `Written to a new ${e.noun}, and to a found one when Update the Found Record says so`,
 			options: e.createFields,
 		},
-		customFields(e),
+		...customFields(e),
 		findOrCreateOptions(e, extraOptions),
 	];
 	return {
 		option: {
 			name: 'Find or Create',
 			value: 'findOrCreate',
-			action: `Find a ${e.noun} by ${by}, or create it`,
+			action: `Find a ${e.noun} by ${by} or create it, returning the ${e.noun}`,
 			description: `Find the ${e.noun} whose ${by} matches exactly (after normalisation), or create one; returns the ${e.noun} with match "found" or "created"`,
 		},
 		params: [...new Set(properties.map((p) => p.name))],

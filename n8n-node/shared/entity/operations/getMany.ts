@@ -7,7 +7,7 @@ export function getMany(e: EntityUi): EntityOperation {
 		option: {
 			name: 'Get Many',
 			value: 'getMany',
-			action: `Get many ${e.nouns} by search and filters`,
+			action: `Search and filter ${e.nouns}, returning one item per ${e.noun}`,
 			description: `Search and filter ${e.nouns}; returns one item per ${e.noun}, every page with Return All`,
 		},
 		params: ['returnAll', 'limit', 'simplify', 'query', 'filters', 'options'],

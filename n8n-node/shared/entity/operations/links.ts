@@ -58,7 +58,7 @@ export function links(e: EntityUi): EntityOperation[] {
 			option: {
 				name: 'Link',
 				value: 'link',
-				action: `Link records to a ${e.noun}`,
+				action: `Link ${kinds} to a ${e.noun}`,
 				description: `Link existing ${kinds} to a ${e.noun}; returns the links made`,
 			},
 			params,
@@ -68,7 +68,7 @@ export function links(e: EntityUi): EntityOperation[] {
 			option: {
 				name: 'Unlink',
 				value: 'unlink',
-				action: `Unlink records from a ${e.noun}`,
+				action: `Unlink ${kinds} from a ${e.noun}`,
 				description: `Remove links between a ${e.noun} and ${kinds}`,
 			},
 			params,
@@ -78,7 +78,7 @@ export function links(e: EntityUi): EntityOperation[] {
 			option: {
 				name: 'Get Links',
 				value: 'getLinks',
-				action: `Get the records linked to a ${e.noun}`,
+				action: `Get the records linked to a ${e.noun}, one item per link`,
 				description: `List the ${kinds} linked to a ${e.noun}; returns one item per link`,
 			},
 			params: [e.idParam, 'filters'],

@@ -17,7 +17,7 @@ export function notes(e: EntityUi): EntityOperation[] {
 			option: {
 				name: 'Add Note',
 				value: 'addNote',
-				action: `Add a note to a ${e.noun}`,
+				action: `Add a text or call note to a ${e.noun}, returning the note`,
 				description: `Add a text, call or service note to a ${e.noun} (many items are sent in batches); returns the new note`,
 			},
 			params: [e.idParam, 'noteType', 'text', 'callDetails', 'options'],
@@ -55,7 +55,7 @@ export function notes(e: EntityUi): EntityOperation[] {
 			option: {
 				name: 'Get Notes',
 				value: 'getNotes',
-				action: `Get the notes of a ${e.noun}`,
+				action: `Get the notes of a ${e.noun}, one item per note`,
 				description: `List the notes of a ${e.noun}, optionally of some types; returns one item per note`,
 			},
 			params: [e.idParam, 'returnAll', 'limit', 'filters'],

@@ -18,12 +18,12 @@ export function update(e: EntityUi, example: string): EntityOperation {
 			options: e.updateFields,
 		},
 	];
-	if (e.customFields) manual.push(customFields(e), customFieldsToClear(e));
+	if (e.customFields) manual.push(...customFields(e), customFieldsToClear(e));
 	return {
 		option: {
 			name: 'Update',
 			value: 'update',
-			action: `Update a ${e.noun} by ID`,
+			action: `Update a ${e.noun} by ID, returning the updated ${e.noun}`,
 			description: `Change ${e.writeSummary} of ${e.nouns} by ID, in batches; returns each updated ${e.noun}`,
 		},
 		params: ['mapping', e.idParam, ...(e.updatePrimary ?? []).map((p) => p.name), 'updateFields', 'customFields', 'customFieldsToClear', 'options'],
