@@ -7,12 +7,15 @@
 //     wasm-bindgen crate in Cargo.lock (the CLI refuses any other)
 //   - npm dev dependencies, with --ignore-scripts: @n8n/node-cli pulls in
 //     eslint-plugin-n8n-nodes-base, whose preinstall runs `npx only-allow pnpm`
+//   - Debian's chromium for the browser tests (playwright-core drives it; no
+//     browser is ever downloaded)
 //
 // `npm test`, `npm run build` and `npm run demo` call this first.
 // Usage: node scripts/setup.mjs [--toolchain-only|--npm-only]
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensureChromium } from './browser.mjs';
 import { ROOT, capture, run } from './lib/proc.mjs';
 
 const WASM_TARGET = 'wasm32-unknown-unknown';
@@ -70,14 +73,16 @@ async function ensureNpm() {
   fs.writeFileSync(stamp, npmInputs());
 }
 
-export async function setup({ toolchain = true, npm = true } = {}) {
+export async function setup({ toolchain = true, npm = true, browser = false } = {}) {
   if (toolchain) await ensureToolchain();
   if (npm) await ensureNpm();
+  // Debian's Chromium for the browser tests (apt-get when missing; never a browser download).
+  if (browser) await ensureChromium();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const only = process.argv[2];
   const t0 = Date.now();
-  await setup({ toolchain: only !== '--npm-only', npm: only !== '--toolchain-only' });
+  await setup({ toolchain: only !== '--npm-only', npm: only !== '--toolchain-only', browser: !only });
   console.log(`[setup] ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }

@@ -10,6 +10,7 @@
 //   build       the package (wasm + TypeScript)
 //   node tests  TypeScript layer, packed tarball, emulator
 //   e2e         real n8n 2.40.7 and 2.8.4 against the emulator
+//   browser     the n8n 2.40.7 editor in headless Chromium, against the demo
 //
 // Prints how long each phase took and the test counts. Exit code 1 on any
 // failure. Usage: node scripts/test.mjs [--skip-e2e] [--only-e2e]
@@ -80,7 +81,7 @@ try {
   const { ensureN8n } = await import('./n8n/install.mjs');
   const versions = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4').split(',').map((v) => v.trim()).filter(Boolean);
 
-  await phase('set-up: toolchain and npm', () => setup());
+  await phase('set-up: toolchain and npm', () => setup({ browser: !args.has('--skip-e2e') }));
   // n8n installs take minutes on a fresh machine: they run while the rest does.
   const n8nReady = args.has('--skip-e2e')
     ? Promise.resolve()
@@ -108,9 +109,17 @@ try {
   }
   if (!args.has('--skip-e2e')) {
     await phase('wait for n8n installs', () => n8nReady);
+    let e2eFailure;
     await phase(`e2e: real n8n ${versions.join(', ')}`, () =>
       nodeTests('e2e: real n8n', testFiles('tests/e2e'), { env: { N8N_E2E_VERSIONS: versions.join(',') }, concurrency: 1 }),
-    );
+    ).catch((e) => (e2eFailure = e));
+    // The editor in headless Chromium, after the e2e suite (and even when it failed).
+    if (versions.includes('2.40.7')) {
+      await phase('browser: n8n 2.40.7 editor, headless Chromium', () =>
+        nodeTests('browser: n8n editor', testFiles('tests/browser'), { concurrency: 1 }),
+      ).catch((e) => (e2eFailure ??= e));
+    }
+    if (e2eFailure) throw e2eFailure;
   }
 } catch (error) {
   failed = true;
