@@ -58,6 +58,8 @@ pub enum Tag {
     Fields { page: u32 },
     /// Page `page` of search `n` of an operation that looks records up.
     Search { n: u32, page: u32 },
+    /// The account's own settings (its time zone, say).
+    Account,
 }
 
 /// What the operation may know about the run it is part of.
