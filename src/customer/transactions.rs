@@ -48,12 +48,7 @@ pub static TRANSACTIONS: Entity = Entity {
     fields_path: Cow::Borrowed(""),
     max_batch: MAX_WRITE_BATCH,
     multitext: false,
-    features: Features {
-        custom_fields: false,
-        notes: false,
-        tags: false,
-        links: &[],
-    },
+    features: Features::NONE,
     rules: &TransactionRules,
 };
 

@@ -181,23 +181,15 @@ pub fn list_query(entity: &Entity, params: Params) -> Result<Query, InputError> 
     if has(Filter::Names) {
         q.push_list("filter[name]", f.strings("names", &label("Names"))?);
     }
-    if has(Filter::Price) {
-        range(
-            &mut q,
-            "price",
-            f.whole("priceFrom", &label("Price From"), 0)?,
-            f.whole("priceTo", &label("Price To"), 0)?,
-            "Price",
-        )?;
-    }
-    if has(Filter::NextPrice) {
-        range(
-            &mut q,
-            "next_price",
-            f.whole("nextPriceFrom", &label("Next Purchase Price From"), 0)?,
-            f.whole("nextPriceTo", &label("Next Purchase Price To"), 0)?,
-            "Next Purchase Price",
-        )?;
+    for (filter, key, name, what) in [
+        (Filter::Price, "price", "price", "Price"),
+        (Filter::NextPrice, "nextPrice", "next_price", "Next Purchase Price"),
+    ] {
+        if has(filter) {
+            let from = f.whole(&format!("{key}From"), &label(&format!("{what} From")), 0)?;
+            let to = f.whole(&format!("{key}To"), &label(&format!("{what} To")), 0)?;
+            range(&mut q, name, from, to, what)?;
+        }
     }
     if has(Filter::Pipelines) {
         q.push_list("filter[pipeline_id]", ids(f, "pipelineIds", "Pipelines", "a pipeline")?);

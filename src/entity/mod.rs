@@ -162,6 +162,14 @@ pub struct Features {
 }
 
 impl Features {
+    /// None of them (tasks, transactions).
+    pub const NONE: Features = Features {
+        custom_fields: false,
+        notes: false,
+        tags: false,
+        links: &[],
+    };
+
     /// Custom fields, notes and tags, and links to `links`.
     pub const fn all(links: &'static [&'static str]) -> Features {
         Features {

@@ -75,12 +75,7 @@ pub static TASKS: Entity = Entity {
     fields_path: Cow::Borrowed(""),
     max_batch: crate::entity::MAX_WRITE_BATCH,
     multitext: false,
-    features: Features {
-        custom_fields: false,
-        notes: false,
-        tags: false,
-        links: &[],
-    },
+    features: Features::NONE,
     rules: &TaskRules,
 };
 

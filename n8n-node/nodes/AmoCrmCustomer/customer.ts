@@ -4,7 +4,7 @@
 
 import type { INodeProperties } from 'n8n-workflow';
 import type { EntityUi } from '../../shared/entity/descriptor';
-import { commonFilters, createdAt, dateRange, name, responsibleUser, tagsOnCreate, tagsOnUpdate } from '../../shared/entity/fields';
+import { commonFilters, createdAt, dateRange, name, responsibleUser, tagsOnCreate, tagsOnUpdate, wholeNumber } from '../../shared/entity/fields';
 import { INCLUDE, LINK } from '../../shared/entity/related';
 
 const base: Omit<EntityUi, 'filters' | 'createFields' | 'updateFields' | 'createPrimary'> = {
@@ -35,23 +35,13 @@ export const nextDate: INodeProperties = {
 	description: 'When the customer is expected to buy next; amoCRM requires it in the periodic purchases mode',
 };
 
-export const nextPrice: INodeProperties = {
-	displayName: 'Next Purchase Price',
-	name: 'nextPrice',
-	type: 'number',
-	default: 0,
-	typeOptions: { minValue: 0 },
-	description: 'The expected amount of the next purchase, a whole number in the account currency',
-};
+export const nextPrice = wholeNumber(
+	'Next Purchase Price',
+	'nextPrice',
+	'The expected amount of the next purchase, a whole number in the account currency',
+);
 
-const periodicity: INodeProperties = {
-	displayName: 'Periodicity (Days)',
-	name: 'periodicity',
-	type: 'number',
-	default: 0,
-	typeOptions: { minValue: 0 },
-	description: 'Days between purchases',
-};
+const periodicity = wholeNumber('Periodicity (Days)', 'periodicity', 'Days between purchases');
 
 const status: INodeProperties = {
 	displayName: 'Status Name or ID',

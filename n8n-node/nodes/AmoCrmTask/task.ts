@@ -7,7 +7,7 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type { EntityUi } from '../../shared/entity/descriptor';
 import { locator } from '../../shared/entity/descriptor';
-import { createdAt, dateRange, responsibleUser, usersFilter } from '../../shared/entity/fields';
+import { createdAt, dateRange, responsibleUser, usersFilter, wholeNumber } from '../../shared/entity/fields';
 import { CONTACT } from '../AmoCrmContact/contact';
 import { LEAD } from '../AmoCrmLead/lead';
 
@@ -45,14 +45,7 @@ const taskType: INodeProperties = {
 		'Call (1), meeting (2), or one of the account\'s own task types; amoCRM uses "call" when none is given. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 };
 
-const duration: INodeProperties = {
-	displayName: 'Duration (Seconds)',
-	name: 'duration',
-	type: 'number',
-	default: 0,
-	typeOptions: { minValue: 0 },
-	description: 'How long the task takes, in seconds (3600 is an hour)',
-};
+const duration = wholeNumber('Duration (Seconds)', 'duration', 'How long the task takes, in seconds (3600 is an hour)');
 
 const DEADLINE_WAYS: INodePropertyOptions[] = [
 	{ name: 'At a Date and Time', value: 'date', description: 'The date picked below' },

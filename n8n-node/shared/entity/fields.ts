@@ -15,6 +15,11 @@ export function responsibleUser(e: EntityUi): INodeProperties {
 	};
 }
 
+/** A whole number of at least 0 (an amount, a duration). */
+export function wholeNumber(displayName: string, name: string, description: string): INodeProperties {
+	return { displayName, name, type: 'number', default: 0, typeOptions: { minValue: 0 }, description };
+}
+
 export function createdAt(e: EntityUi): INodeProperties {
 	return {
 		displayName: 'Created At',
