@@ -45,7 +45,7 @@ export const transactionOperations: EntityOperation[] = [
 		option: {
 			name: 'Add Transaction',
 			value: 'addTransaction',
-			action: 'Add a transaction to a customer',
+			action: "Add a purchase (price, comment) to a customer's transactions, returning the new transaction",
 			description:
 				"Record a customer's purchase (price, comment, date); many items go out in batches per customer; returns each new transaction",
 		},
@@ -57,7 +57,7 @@ export const transactionOperations: EntityOperation[] = [
 		option: {
 			name: 'Get Transactions',
 			value: 'getTransactions',
-			action: 'Get the transactions of a customer',
+			action: 'Get the transactions of a customer or of all customers, one item per transaction',
 			description: "List one customer's transactions, or every customer's when no customer is given; returns one item per transaction",
 		},
 		params: ['customerId', 'returnAll', 'limit'],
@@ -70,7 +70,7 @@ export const transactionOperations: EntityOperation[] = [
 		option: {
 			name: 'Delete Transaction',
 			value: 'deleteTransaction',
-			action: 'Delete a transaction',
+			action: 'Delete a transaction by ID, returning its ID',
 			description: "Delete a transaction by ID (the customer's totals follow); returns its ID with deleted: true",
 		},
 		params: ['transactionId'],

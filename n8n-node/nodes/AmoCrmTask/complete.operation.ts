@@ -8,7 +8,7 @@ export const completeTask: EntityOperation = {
 	option: {
 		name: 'Complete',
 		value: 'complete',
-		action: 'Complete a task',
+		action: 'Complete a task by ID with a result text, returning the completed task',
 		description: 'Mark tasks as done, with an optional result text (many items are sent in batches); returns each completed task',
 	},
 	params: ['taskId', 'resultText', 'options'],

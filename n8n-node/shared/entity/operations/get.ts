@@ -8,7 +8,7 @@ export function get(e: EntityUi): EntityOperation {
 		option: {
 			name: 'Get',
 			value: 'get',
-			action: `Get a ${e.noun} by ID or URL`,
+			action: `Get a ${e.noun} by ID${e.cardPath ? ' or URL' : ''}`,
 			description: `Get one ${e.noun} by ID${e.cardPath ? ', card URL' : ''}${e.pickFromList === false ? '' : ' or from a list'}; returns the ${e.noun} with its fields${e.customFields ? ', custom fields' : ''}${e.include.length ? ' and chosen related data' : ''}`,
 		},
 		params: [e.idParam, 'with', 'simplify'],
