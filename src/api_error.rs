@@ -104,6 +104,10 @@ pub enum ApiErrorKind {
     Unexpected,
     /// A 2xx whose body is not what the API documents; the detail says why.
     UnreadableBody,
+    /// A customers call refused because the account's customers are off:
+    /// 402 (its plan has none) or 422 (switched off, or in the other mode).
+    /// Only the customer node's calls are read this way.
+    CustomersOff,
 }
 
 /// A failed exchange with amoCRM.
@@ -297,6 +301,14 @@ impl ApiError {
                 format!("amoCRM's answer ({status}) could not be read: {}", detail.unwrap_or("unknown shape")),
                 None,
             ),
+            CustomersOff if status == 402 => (
+                with("amoCRM refused the customers call (402): the account's plan does not include customers, or its subscription has lapsed".into()),
+                Some(CUSTOMERS_HINT),
+            ),
+            CustomersOff => (
+                with(format!("Customers are switched off in this amoCRM account, or set to another mode ({status})")),
+                Some(CUSTOMERS_HINT),
+            ),
         }
     }
 
@@ -310,6 +322,11 @@ impl ApiError {
         Some(text)
     }
 }
+
+/// Where customers are switched on. The menu path is amoCRM's interface;
+/// the API call is the one amoCRM documents (admin only, 402 when the plan
+/// has no customers).
+const CUSTOMERS_HINT: &str = "The AmoCRM Customer node needs amoCRM's Customers (periodic purchases). An account administrator switches them on in amoCRM under Settings → General settings → Customers (choose periodic purchases), or through the API: PATCH /api/v4/customers/mode with {\"mode\": \"periodicity\", \"is_enabled\": true} (this node's Custom API Call can send it). If amoCRM answered 402, the account's plan does not include customers: see Settings → Billing.";
 
 const HINT_VALUES: &str = "Check the values sent for the fields named above; custom field values must match the field's type and options in amoCRM.";
 

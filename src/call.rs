@@ -59,6 +59,10 @@ pub fn entity_of(resource: &str) -> Option<EntityRef> {
         "contact" => Some(EntityRef::Static(&crate::contact::CONTACTS)),
         #[cfg(feature = "company")]
         "company" => Some(EntityRef::Static(&crate::company::COMPANIES)),
+        #[cfg(feature = "task")]
+        "task" => Some(EntityRef::Static(&crate::task::TASKS)),
+        #[cfg(feature = "customer")]
+        "customer" => Some(EntityRef::Static(&crate::customer::CUSTOMERS)),
         _ => None,
     }
 }
@@ -90,6 +94,16 @@ fn plan(resource: &str, operation: &str, account: AccountAddress) -> Result<Plan
                 op: Box::new(op),
                 writes: true,
             });
+        }
+        #[cfg(feature = "task")]
+        ("task", name) => {
+            return crate::task::operation(name, account)
+                .ok_or_else(|| NodeError::internal(format!("the task resource has no operation \"{name}\"")));
+        }
+        #[cfg(feature = "customer")]
+        ("customer", name) => {
+            return crate::customer::operation(name, account)
+                .ok_or_else(|| NodeError::internal(format!("the customer resource has no operation \"{name}\"")));
         }
         (resource, name) => {
             let entity =

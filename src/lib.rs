@@ -20,6 +20,8 @@ pub mod company;
 #[cfg(feature = "contact")]
 pub mod contact;
 pub mod custom;
+#[cfg(feature = "customer")]
+pub mod customer;
 pub mod engine;
 pub mod entity;
 pub mod error;
@@ -32,6 +34,8 @@ pub mod normalize;
 pub mod process;
 pub mod query;
 pub mod ratelimit;
+#[cfg(feature = "task")]
+pub mod task;
 pub mod time;
 pub mod token;
 pub mod wasm;

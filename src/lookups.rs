@@ -1,6 +1,7 @@
 //! The nodes' dropdowns: pipelines, statuses (labelled with their pipeline,
 //! since 142 and 143 exist in every pipeline), users, an entity's tags and
-//! custom fields (with the input each type deserves), and loss reasons. Each
+//! custom fields (with the input each type deserves), loss reasons, task
+//! types (the two system ones and the account's own) and customer statuses. Each
 //! emits one item `{"options": [{name, value, description?}]}` or, for custom
 //! fields, `{"fields": [{id, name, type, input, options}]}`. A list cut at
 //! its page limit says so in `truncated`.
@@ -32,6 +33,8 @@ pub enum ListKind {
     Tags,
     LossReasons,
     CustomFields,
+    TaskTypes,
+    CustomerStatuses,
 }
 
 impl ListKind {
@@ -43,6 +46,8 @@ impl ListKind {
             "listTags" => ListKind::Tags,
             "listLossReasons" => ListKind::LossReasons,
             "listCustomFields" => ListKind::CustomFields,
+            "listTaskTypes" => ListKind::TaskTypes,
+            "listCustomerStatuses" => ListKind::CustomerStatuses,
             _ => return None,
         })
     }
@@ -54,6 +59,9 @@ impl ListKind {
             ListKind::Tags => format!("{}/tags", entity.path),
             ListKind::LossReasons => "/api/v4/leads/loss_reasons".into(),
             ListKind::CustomFields => entity.fields_path.to_string(),
+            // 1 and 2 (call, meeting) are in every account; the rest are its own.
+            ListKind::TaskTypes => "/api/v4/account?with=task_types".into(),
+            ListKind::CustomerStatuses => "/api/v4/customers/statuses".into(),
         }
     }
 
@@ -64,6 +72,8 @@ impl ListKind {
             ListKind::Tags => "tags",
             ListKind::LossReasons => "loss_reasons",
             ListKind::CustomFields => "custom_fields",
+            ListKind::TaskTypes => "task_types",
+            ListKind::CustomerStatuses => "statuses",
         }
     }
 
@@ -159,14 +169,15 @@ impl Lookup {
                 .iter()
                 .map(|t| option(text(t, "name"), json!(text(t, "name"))))
                 .collect(),
-            ListKind::LossReasons => self
+            ListKind::LossReasons | ListKind::TaskTypes | ListKind::CustomerStatuses => self
                 .entries
                 .iter()
                 .map(|r| option(text(r, "name"), r["id"].clone()))
                 .collect(),
             ListKind::CustomFields => Vec::new(),
         };
-        if self.kind != ListKind::Statuses {
+        // Statuses keep amoCRM's order, which is the order of the stages.
+        if !matches!(self.kind, ListKind::Statuses | ListKind::CustomerStatuses) {
             options.sort_by_key(|o| o["name"].as_str().unwrap_or_default().to_lowercase());
         }
         let mut out = json!({ "options": options });
@@ -356,6 +367,27 @@ mod tests {
                 {"id": "1", "name": "VIP", "code": null, "type": "checkbox", "input": "boolean", "options": []},
                 {"id": "2", "name": "Source", "code": null, "type": "select", "input": "options", "options": [{"name": "Web", "value": "21"}]}
             ])
+        );
+    }
+
+    #[test]
+    fn task_types_come_from_the_account_and_customer_statuses_keep_their_order() {
+        let account = json!({"id": 1, "_embedded": {"task_types": [
+            {"id": 1, "name": "Связаться", "code": "FOLLOW_UP"}, {"id": 2, "name": "Встреча", "code": "MEETING"},
+            {"id": 2190001, "name": "Send proposal", "code": null}
+        ]}});
+        let (url, out) = run(ListKind::TaskTypes, json!({}), account);
+        assert_eq!(url, "https://shop.amocrm.ru/api/v4/account?with=task_types");
+        assert_eq!(
+            out["options"],
+            json!([{"name": "Send proposal", "value": 2190001}, {"name": "Встреча", "value": 2}, {"name": "Связаться", "value": 1}])
+        );
+        let statuses = json!({"_embedded": {"statuses": [{"id": 7, "name": "New customer"}, {"id": 5, "name": "Bought recently"}]}});
+        let (url, out) = run(ListKind::CustomerStatuses, json!({}), statuses);
+        assert_eq!(url, "https://shop.amocrm.ru/api/v4/customers/statuses");
+        assert_eq!(
+            out["options"],
+            json!([{"name": "New customer", "value": 7}, {"name": "Bought recently", "value": 5}])
         );
     }
 

@@ -101,6 +101,18 @@ fn parse_iso(s: &str) -> Option<i64> {
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds)
 }
 
+/// `2024-05-01T10:20:30Z`: Unix seconds as UTC text, for messages.
+pub fn iso_utc(seconds: i64) -> String {
+    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
@@ -119,6 +131,19 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The date of a day since 1970-01-01 (the inverse of [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]
@@ -148,6 +173,16 @@ mod tests {
         assert_eq!(parse_timestamp(&json!(1_714_558_830)), Some(1_714_558_830));
         assert_eq!(parse_timestamp(&json!(1_714_558_830_123u64)), Some(1_714_558_830));
         assert_eq!(parse_timestamp(&json!("1714558830")), Some(1_714_558_830));
+    }
+
+    #[test]
+    fn formats_seconds_as_utc_text_and_back() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(1_714_558_830), "2024-05-01T10:20:30Z");
+        assert_eq!(iso_utc(1_709_164_800), "2024-02-29T00:00:00Z");
+        for t in [0, 951_782_399, 1_709_251_199, 4_102_444_800] {
+            assert_eq!(parse_timestamp(&json!(iso_utc(t))), Some(t), "{t}");
+        }
     }
 
     #[test]

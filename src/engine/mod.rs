@@ -58,6 +58,8 @@ pub enum Tag {
     Fields { page: u32 },
     /// Page `page` of search `n` of an operation that looks records up.
     Search { n: u32, page: u32 },
+    /// The account's own settings (its time zone, say).
+    Account,
 }
 
 /// What the operation may know about the run it is part of.
@@ -117,6 +119,13 @@ impl<'a> Io<'a> {
 
     pub fn now_ms(&self) -> f64 {
         self.ctx.now_ms
+    }
+
+    /// The metadata-cache key of an account as this call's credential sees
+    /// it: two credentials on one origin (say, two integrations with
+    /// different scopes) never share what they read.
+    pub fn cache_key(&self, account: &crate::account::AccountAddress) -> String {
+        format!("{} {}", account.origin(), self.ctx.scope)
     }
 
     pub fn continue_on_fail(&self) -> bool {

@@ -61,6 +61,12 @@ pub trait BatchKind {
     fn key(&self, _body: &Map<String, Value>) -> Option<String> {
         None
     }
+    /// The path this item is written to when it is not [`BatchKind::path`]
+    /// (a customer's transactions go to that customer's path); items of
+    /// different paths never share a batch.
+    fn item_path(&self, _params: Params) -> Result<Option<String>, InputError> {
+        Ok(None)
+    }
     /// The record whose current state this body depends on (adding a phone to
     /// those a contact has): such items wait until the batcher has read
     /// their records, one read per batch, then [`BatchKind::amend`] them.
@@ -144,6 +150,8 @@ pub struct Batcher {
     /// Bodies built and not yet sent (a partial batch waits for more items).
     ready: Vec<usize>,
     bodies: HashMap<usize, Map<String, Value>>,
+    /// Each item's own path, for kinds that have one ([`BatchKind::item_path`]).
+    paths: HashMap<usize, String>,
     batches: BTreeMap<u32, Vec<usize>>,
     next_batch: u32,
     input_complete: bool,
@@ -174,6 +182,7 @@ impl Batcher {
             waiting: Vec::new(),
             ready: Vec::new(),
             bodies: HashMap::new(),
+            paths: HashMap::new(),
             batches: BTreeMap::new(),
             next_batch: 0,
             input_complete: false,
@@ -207,7 +216,7 @@ impl Batcher {
 
     fn build(&mut self, index: usize, item: &Value, io: &mut Io) {
         let params = Params::new(item);
-        match self.kind.body(params, self.fields.as_deref()) {
+        match self.body_and_path(index, params) {
             Ok(mut body) => {
                 if let Some(id) = self.kind.current_of(params, &body, self.fields.as_deref()) {
                     let Some(current) = self.known.get(&id) else {
@@ -224,6 +233,15 @@ impl Batcher {
             }
             Err(e) => io.fail(index, NodeError::input(index, &e)),
         }
+    }
+
+    /// The item's body, its own path noted when it has one.
+    fn body_and_path(&mut self, index: usize, params: Params) -> Result<Map<String, Value>, InputError> {
+        let body = self.kind.body(params, self.fields.as_deref())?;
+        if let Some(path) = self.kind.item_path(params)? {
+            self.paths.insert(index, path);
+        }
+        Ok(body)
     }
 
     /// Reads the records the waiting items depend on, a batch at a time.
@@ -285,7 +303,7 @@ impl Batcher {
                 );
                 continue;
             };
-            let built = self.kind.body(params, self.fields.as_deref()).and_then(|mut body| {
+            let built = self.body_and_path(index, params).and_then(|mut body| {
                 self.kind.amend(params, &mut body, current, self.fields.as_deref())?;
                 Ok(body)
             });
@@ -324,10 +342,11 @@ impl Batcher {
         let mut keys_in: Vec<Vec<String>> = Vec::new();
         for index in indexes {
             let key = self.kind.key(&self.bodies[&index]);
-            let slot = groups
-                .iter()
-                .zip(&keys_in)
-                .position(|(g, keys)| g.len() < size && key.as_ref().is_none_or(|k| !keys.contains(k)));
+            let slot = groups.iter().zip(&keys_in).position(|(g, keys)| {
+                g.len() < size
+                    && key.as_ref().is_none_or(|k| !keys.contains(k))
+                    && self.paths.get(&g[0]) == self.paths.get(&index)
+            });
             let slot = slot.unwrap_or_else(|| {
                 groups.push(Vec::new());
                 keys_in.push(Vec::new());
@@ -360,7 +379,8 @@ impl Batcher {
         } else {
             Replay::Safe
         };
-        let request = Request::new(self.kind.method(), self.account.url(self.kind.path())).json(&Value::Array(bodies));
+        let path = self.paths.get(&group[0]).map_or(self.kind.path(), String::as_str);
+        let request = Request::new(self.kind.method(), self.account.url(path)).json(&Value::Array(bodies));
         let tag = self.next_batch;
         self.next_batch += 1;
         self.batches.insert(tag, group);
@@ -388,6 +408,7 @@ impl Batcher {
                     let mut to_read = Vec::new();
                     for index in group {
                         self.bodies.remove(&index);
+                        self.paths.remove(&index);
                         match results.remove(&index.to_string()) {
                             Some(item) => match item.get("id").and_then(Value::as_u64) {
                                 Some(id) => {
@@ -475,6 +496,7 @@ impl Batcher {
     fn fail_all(&mut self, group: Vec<usize>, error: NodeError, io: &mut Io) {
         for index in group {
             self.bodies.remove(&index);
+            self.paths.remove(&index);
             io.fail(index, error.clone());
         }
     }
@@ -507,6 +529,7 @@ impl Batcher {
         }
         for (index, _) in &named {
             self.bodies.remove(index);
+            self.paths.remove(index);
         }
         if resend {
             let size = self.batch.unwrap_or(DEFAULT_WRITE_BATCH);

@@ -20,11 +20,6 @@ use crate::query::Query;
 /// always answers with a `next` link is stopped there, with an error.
 pub const MAX_FIELD_PAGES: u32 = 40;
 
-/// The cache key of an account's metadata as one credential sees it.
-fn scoped(account: &AccountAddress, io: &Io) -> String {
-    format!("{} {}", account.origin(), io.ctx.scope)
-}
-
 pub struct FieldLoader {
     entity: EntityRef,
     pager: Pager<Value>,
@@ -44,7 +39,7 @@ impl FieldLoader {
         if let Some(definitions) = io
             .ctx
             .metadata
-            .get(&scoped(account, io), &entity.fields_kind(), io.now_ms())
+            .get(&io.cache_key(account), &entity.fields_kind(), io.now_ms())
         {
             return Ok(Rc::new(FieldSet::from_definitions(&definitions)));
         }
@@ -97,7 +92,7 @@ impl FieldLoader {
         }
         let definitions = Rc::new(std::mem::take(&mut self.definitions));
         io.ctx.metadata.put(
-            &scoped(account, io),
+            &io.cache_key(account),
             &self.entity.fields_kind(),
             definitions.clone(),
             io.now_ms(),

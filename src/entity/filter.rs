@@ -105,6 +105,65 @@ fn custom_field_filters(q: &mut Query, f: Params) -> Result<(), InputError> {
     Ok(())
 }
 
+/// `filter[is_completed]=1|0` from "Completed": `yes`, `no` (or true,
+/// false); `any` or nothing filters nothing. amoCRM documents 1 for done
+/// and 0 for open.
+fn completed(q: &mut Query, f: Params) -> Result<(), InputError> {
+    let flag = match f.get("completed") {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) => match s.trim() {
+            "" | "any" => None,
+            "yes" | "true" => Some(true),
+            "no" | "false" => Some(false),
+            other => {
+                return Err(InputError::new(
+                    label("Completed"),
+                    format!("\"{other}\" is not yes, no or any"),
+                ))
+            }
+        },
+        Some(other) => {
+            return Err(InputError::new(
+                label("Completed"),
+                format!("expected yes, no or any, got {}", describe(other)),
+            ))
+        }
+    };
+    if let Some(done) = flag {
+        q.push("filter[is_completed]", u8::from(done));
+    }
+    Ok(())
+}
+
+/// The entity types records can be attached to (tasks, notes).
+pub const ATTACHABLE_TYPES: [&str; 4] = ["leads", "contacts", "companies", "customers"];
+
+/// `filter[entity_type]=leads&filter[entity_id][0]=…`: amoCRM reads the IDs
+/// only together with a type.
+fn linked_entity(q: &mut Query, f: Params) -> Result<(), InputError> {
+    let kind = f.string("entityType", &label("Attached To"))?.trim();
+    let ids = ids(f, "entityIds", "Attached To IDs", "a record")?;
+    if kind.is_empty() {
+        if !ids.is_empty() {
+            return Err(InputError::new(
+                label("Attached To IDs"),
+                "amoCRM reads these IDs only with a type: set Attached To too",
+            ));
+        }
+        return Ok(());
+    }
+    if !ATTACHABLE_TYPES.contains(&kind) {
+        return Err(InputError::new(
+            label("Attached To"),
+            format!("\"{kind}\" is not one of {}", ATTACHABLE_TYPES.join(", ")),
+        ));
+    }
+    q.push("filter[entity_type]", kind);
+    q.push_list("filter[entity_id]", ids);
+    Ok(())
+}
+
 fn ids(f: Params, key: &str, name: &str, what: &str) -> Result<Vec<u64>, InputError> {
     Ok(f.ids(key, &label(name), what)?.into_iter().map(|i| i.get()).collect())
 }
@@ -122,17 +181,21 @@ pub fn list_query(entity: &Entity, params: Params) -> Result<Query, InputError> 
     if has(Filter::Names) {
         q.push_list("filter[name]", f.strings("names", &label("Names"))?);
     }
-    if has(Filter::Price) {
-        range(
-            &mut q,
-            "price",
-            f.whole("priceFrom", &label("Price From"), 0)?,
-            f.whole("priceTo", &label("Price To"), 0)?,
-            "Price",
-        )?;
+    for (filter, key, name, what) in [
+        (Filter::Price, "price", "price", "Price"),
+        (Filter::NextPrice, "nextPrice", "next_price", "Next Purchase Price"),
+    ] {
+        if has(filter) {
+            let from = f.whole(&format!("{key}From"), &label(&format!("{what} From")), 0)?;
+            let to = f.whole(&format!("{key}To"), &label(&format!("{what} To")), 0)?;
+            range(&mut q, name, from, to, what)?;
+        }
     }
     if has(Filter::Pipelines) {
         q.push_list("filter[pipeline_id]", ids(f, "pipelineIds", "Pipelines", "a pipeline")?);
+    }
+    if has(Filter::StatusIds) {
+        q.push_list("filter[status_id]", ids(f, "statusIds", "Statuses", "a status")?);
     }
     if has(Filter::Statuses) {
         for (i, (pipeline, status)) in statuses(f)?.into_iter().enumerate() {
@@ -164,12 +227,28 @@ pub fn list_query(entity: &Entity, params: Params) -> Result<Query, InputError> 
             "closest_task_at",
             "Closest Task",
         ),
+        // Not in amoCRM's filter documentation, which lists only
+        // updated_at for tasks, but used against live accounts by several
+        // integrations, with order[complete_till] (documented) beside it.
+        (Filter::Deadline, "completeTill", "complete_till", "Deadline"),
+        (Filter::NextDate, "nextDate", "next_date", "Next Purchase"),
     ] {
         if has(filter) {
             let from = f.date(&format!("{key}From"), &label(&format!("{what} After")))?;
             let to = f.date(&format!("{key}To"), &label(&format!("{what} Before")))?;
             range(&mut q, name, from, to, what)?;
         }
+    }
+    if has(Filter::Completed) {
+        completed(&mut q, f)?;
+    }
+    if has(Filter::TaskTypes) {
+        // The key amoCRM documents (`task_type`, a list); its PHP client
+        // sends one `task_type_id` instead.
+        q.push_list("filter[task_type]", ids(f, "taskTypeIds", "Task Types", "a task type")?);
+    }
+    if has(Filter::LinkedEntity) {
+        linked_entity(&mut q, f)?;
     }
     if has(Filter::CustomFields) {
         custom_field_filters(&mut q, f)?;

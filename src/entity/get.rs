@@ -1,22 +1,25 @@
-//! Get: one record per input item, `GET {path}/{id}?with=…`.
+//! Get: one record per input item, `GET {path}/{id}?with=…`; and Delete,
+//! `DELETE {path}/{id}`, for the few records amoCRM's API deletes (a
+//! customer's transactions).
 //!
 //! amoCRM answers an unknown ID with 204 and an empty body rather than 404, so
 //! 204 becomes "Lead N not found" for that item (an error item under
-//! "continue on fail"), never a crash on an empty body.
+//! "continue on fail"), never a crash on an empty body. A delete answers 204
+//! when done and 404 for a record that is not there (or no longer).
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::account::AccountAddress;
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, ApiErrorKind};
 use crate::engine::{live_items, Io, Operation, RawJson, Replay, Reply, Tag};
 use crate::entity::embed::parse_with;
 use crate::entity::reference::parse_ref;
 use crate::entity::simplify::simplify_record;
 use crate::entity::{EntityRef, RecordId};
 use crate::error::{ErrorKind, NodeError};
-use crate::http::Request;
+use crate::http::{Method, Request};
 use crate::input::{InputError, Params};
 use crate::query::Query;
 
@@ -25,6 +28,7 @@ pub const WITH_LABEL: &str = "Include";
 pub struct GetRecords {
     entity: EntityRef,
     account: AccountAddress,
+    delete: bool,
     /// The ID and Simplify choice of each item sent.
     sent: HashMap<usize, (RecordId, bool)>,
 }
@@ -34,7 +38,16 @@ impl GetRecords {
         GetRecords {
             entity,
             account,
+            delete: false,
             sent: HashMap::new(),
+        }
+    }
+
+    /// Deletes the record each item names instead.
+    pub fn delete(entity: EntityRef, account: AccountAddress) -> GetRecords {
+        GetRecords {
+            delete: true,
+            ..GetRecords::new(entity, account)
         }
     }
 
@@ -46,6 +59,14 @@ impl GetRecords {
             &e,
             e.label,
         )?;
+        if self.delete {
+            // Deleting twice ends the same way: safe to resend after a lost answer.
+            return Ok((
+                id,
+                Request::new(Method::Delete, self.account.url(&e.record_path(id))),
+                false,
+            ));
+        }
         let with = parse_with(&e, &params.strings("with", WITH_LABEL)?, WITH_LABEL, false)?;
         let mut query = Query::new();
         if !with.is_empty() {
@@ -85,6 +106,22 @@ impl Operation for GetRecords {
             return;
         };
         let e = self.entity.clone();
+        if self.delete {
+            return match reply {
+                Ok(_) => {
+                    io.written(index, id.get());
+                    io.emit(index, json!({ "id": id.get(), "deleted": true }));
+                }
+                Err(err) if err.kind == ApiErrorKind::NotFound => io.fail(
+                    index,
+                    NodeError::new(ErrorKind::Api, format!("{} {id} not found", e.label)).with_description(format!(
+                        "amoCRM has no {} with this ID (it answered 404): the ID is wrong, or the {} was deleted already.",
+                        e.noun, e.noun
+                    )),
+                ),
+                Err(err) => io.fail(index, NodeError::api(&format!("Deleting {} {id}", e.noun), &err)),
+            };
+        }
         match reply {
             Ok(r) if r.status == 204 => io.fail(
                 index,

@@ -15,11 +15,13 @@ use crate::entity::filter::list_query;
 use crate::entity::notes::notes_query;
 use crate::entity::page::{read_page, PageOf};
 use crate::entity::pager::{Pager, MAX_PAGE_SIZE, PAGES_IN_FLIGHT};
+use crate::entity::reference::parse_ref;
 use crate::entity::simplify::{simplify_entries, RecordEntries};
-use crate::entity::EntityRef;
+use crate::entity::{Entity, EntityRef, RecordId};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::Request;
 use crate::input::{InputError, Params};
+use crate::query::Query;
 
 /// A safety net against a server that never ends a list: 50,000 pages of
 /// 250 records is more than any account holds.
@@ -32,6 +34,10 @@ pub enum Listing {
     Records,
     /// The notes of one record.
     Notes,
+    /// What amoCRM keeps under the entity's records, `{path}/{id}/{key}`
+    /// for the record the item names, or `{path}/{key}` for all of them
+    /// when it names none (a customer's transactions, or every customer's).
+    Nested(&'static str),
 }
 
 type Entry = Result<RawJson, String>;
@@ -69,6 +75,13 @@ impl ListRecords {
             Listing::Notes => {
                 let (path, query) = notes_query(&self.entity, params, &self.account)?;
                 (path, query, "notes")
+            }
+            Listing::Nested(key) => {
+                let parent = match optional_record(&self.entity, params, &self.account)? {
+                    Some(id) => self.entity.record_path(id),
+                    None => self.entity.path.to_string(),
+                };
+                (format!("{parent}/{key}"), Query::new(), key)
             }
         };
         let limit = if params.bool("returnAll", "Return All")? {
@@ -128,6 +141,29 @@ impl ListRecords {
         if list.pager.is_done() {
             self.lists.remove(&index);
         }
+    }
+}
+
+/// The record the item names by the entity's ID parameter, if it names one
+/// (an empty locator names none).
+fn optional_record(entity: &Entity, params: Params, account: &AccountAddress) -> Result<Option<RecordId>, InputError> {
+    let value = match params.get(entity.id_param) {
+        None => return Ok(None),
+        Some(Value::Object(o)) if o.contains_key("__rl") || o.contains_key("mode") => {
+            o.get("value").unwrap_or(&Value::Null)
+        }
+        Some(v) => v,
+    };
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        _ => parse_ref(
+            params.get(entity.id_param).unwrap_or(&Value::Null),
+            account,
+            entity,
+            entity.label,
+        )
+        .map(Some),
     }
 }
 

@@ -78,6 +78,21 @@ pub enum Filter {
     ClosedAt,
     ClosestTaskAt,
     CustomFields,
+    /// `filter[is_completed]`: done or open (tasks).
+    Completed,
+    /// `filter[task_type]`: the task types (tasks).
+    TaskTypes,
+    /// `filter[entity_type]` and `filter[entity_id]`: what the records are
+    /// attached to (tasks).
+    LinkedEntity,
+    /// `filter[complete_till][from|to]`: the deadline (tasks).
+    Deadline,
+    /// `filter[status_id]`: statuses without a pipeline (customers).
+    StatusIds,
+    /// `filter[next_price][from|to]`: the expected next purchase (customers).
+    NextPrice,
+    /// `filter[next_date][from|to]`: when the next purchase is expected (customers).
+    NextDate,
 }
 
 /// The Get Many filters of the entities that are people or organisations
@@ -117,6 +132,12 @@ pub trait Rules: Sync {
         false
     }
 
+    /// Puts a finished body, whichever mode built it, into the shape amoCRM
+    /// reads (a task's result text becomes `{"text": …}`).
+    fn finish(&self, _body: &mut Map<String, Value>, _mode: Mode) -> Result<(), InputError> {
+        Ok(())
+    }
+
     /// Checks amoCRM's rules on a finished body (a loss reason only on a lost
     /// lead, say), whichever mode built it.
     fn check(&self, _body: &Map<String, Value>, _mode: Mode) -> Result<(), InputError> {
@@ -141,6 +162,14 @@ pub struct Features {
 }
 
 impl Features {
+    /// None of them (tasks, transactions).
+    pub const NONE: Features = Features {
+        custom_fields: false,
+        notes: false,
+        tags: false,
+        links: &[],
+    };
+
     /// Custom fields, notes and tags, and links to `links`.
     pub const fn all(links: &'static [&'static str]) -> Features {
         Features {

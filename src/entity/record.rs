@@ -285,6 +285,7 @@ pub fn record_body(
     } else {
         manual_body(entity, params, mode, fields)?
     };
+    entity.rules.finish(&mut body, mode)?;
     entity.rules.check(&body, mode)?;
     if mode == Mode::Update {
         body.remove("id");

@@ -17,6 +17,8 @@ export const PKG = 'n8n-nodes-amocrm-kommo';
 export const LEAD_NODE = `${PKG}.amoCrmLead`;
 export const CONTACT_NODE = `${PKG}.amoCrmContact`;
 export const COMPANY_NODE = `${PKG}.amoCrmCompany`;
+export const TASK_NODE = `${PKG}.amoCrmTask`;
+export const CUSTOMER_NODE = `${PKG}.amoCrmCustomer`;
 export const TRIGGER_NODE = `${PKG}.amoCrmTrigger`;
 
 export const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4')

@@ -35,15 +35,17 @@ export function getAccount(ctx) {
   if (w.has('amojo_id')) out.amojo_id = a.amojo_id;
   if (w.has('uuid')) out.uuid = a.uuid;
   if (w.has('version')) out.version = 11;
-  if (w.has('amojo_rights')) out.amojo_rights = { can_direct: true, can_create_groups: true };
+  out._links = link(ctx, '/api/v4/account');
+  // D:account-info and the PHP client (AccountModel) have amojo_rights and
+  // datetime_settings under _embedded; `date_formant` is the docs' spelling.
+  const emb = {};
+  if (w.has('amojo_rights')) emb.amojo_rights = { can_direct: true, can_create_groups: true };
   if (w.has('datetime_settings')) {
-    out.datetime_settings = {
-      date_pattern: 'd.m.Y H:i', short_date_pattern: 'd.m.Y', short_time_pattern: 'H:i', date_format: 'd.m.Y',
+    emb.datetime_settings = {
+      date_pattern: 'd.m.Y H:i', short_date_pattern: 'd.m.Y', short_time_pattern: 'H:i', date_formant: 'd.m.Y',
       time_format: 'H:i:s', timezone: 'Europe/Moscow', timezone_offset: '+03:00',
     };
   }
-  out._links = link(ctx, '/api/v4/account');
-  const emb = {};
   if (w.has('users_groups')) emb.users_groups = state.data.groups.map((g) => ({ ...g }));
   if (w.has('task_types')) emb.task_types = taskTypes(state).map((t) => ({ ...t }));
   if (w.has('entity_names')) {

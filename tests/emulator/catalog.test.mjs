@@ -24,9 +24,11 @@ describe('account, users, pipelines, custom fields, loss reasons, tags', () => {
     assert.equal(typeof r.body.amojo_id, 'string');
     assert.ok(r.body._embedded.users_groups.length >= 1);
     assert.ok(r.body._embedded.task_types.length >= 1);
-    assert.equal(r.body.datetime_settings.timezone, 'Europe/Moscow');
+    // D:account-info: both under _embedded.
+    assert.equal(r.body._embedded.datetime_settings.timezone, 'Europe/Moscow');
+    assert.equal(r.body._embedded.datetime_settings.timezone_offset, '+03:00');
     assert.equal(typeof r.body.version, 'number');
-    assert.deepEqual(r.body.amojo_rights, { can_direct: true, can_create_groups: true });
+    assert.deepEqual(r.body._embedded.amojo_rights, { can_direct: true, can_create_groups: true });
   });
 
   test('GET /api/v4/users: paged list with rights; /users/{id}', async () => {

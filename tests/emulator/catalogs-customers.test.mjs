@@ -157,6 +157,8 @@ describe('customers', () => {
     const ids = async (qs) => list(await env.api.get(`/api/v4/customers?${qs}`), 'customers').map((c) => c.id);
     assert.deepEqual(await ids('filter[status_id]=62000001'), [60000002]);
     assert.deepEqual(await ids('filter[next_date][from]=1710000000'), [60000001]);
+    assert.deepEqual(await ids('filter[next_price][from]=5000'), [60000001], 'D:filters-api: next_price is a range filter');
+    assert.deepEqual(await ids('filter[next_price][to]=5000'), [60000002]);
     assert.deepEqual(await ids('query=AC-0001'), [60000001]);
     assert.deepEqual(await ids('query=invoices%20at%20the%20start'), [60000001], 'notes are searched');
     assert.deepEqual(await ids('query=emily'), [60000002]);

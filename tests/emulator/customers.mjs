@@ -110,7 +110,7 @@ function customerAfterUpdate(state, rec, plan) {
   for (const k of ['next_price', 'next_date', 'periodicity', 'status_id', 'segments']) if (plan[k] !== undefined) rec[k] = plan[k];
 }
 
-export const listCustomers = gated('customers', listHandler('customers', serializeCustomer, { ints: ['status_id'], ranges: ['next_date'] }));
+export const listCustomers = gated('customers', listHandler('customers', serializeCustomer, { ints: ['status_id'], ranges: ['next_date', 'next_price'] }));
 export const getCustomer = gated('customers', getHandler('customers', serializeCustomer));
 export const createCustomers = gated('customers', createHandler('customers', { extra: customerExtra, factory: customerFactory }));
 export const patchCustomers = gated('customers', patchManyHandler('customers', { extra: customerExtra, after: customerAfterUpdate }));

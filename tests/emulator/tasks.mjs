@@ -74,14 +74,17 @@ function taskPredicate(query) {
       preds.push((t) => ids.has(t.entity_id));
     }
   }
-  if (f.updated_at !== undefined) {
-    if (typeof f.updated_at === 'string') {
+  // complete_till is not in amoCRM's list of task filters, but integrations
+  // use filter[complete_till][from|to] against live accounts; read like updated_at.
+  for (const key of ['updated_at', 'complete_till']) {
+    if (f[key] === undefined) continue;
+    if (typeof f[key] === 'string') {
       // reference: an int means "changed after"
-      const [after] = intList(f.updated_at, 'filter.updated_at');
-      preds.push((t) => t.updated_at >= after);
+      const [after] = intList(f[key], `filter.${key}`);
+      preds.push((t) => t[key] >= after);
     } else {
-      const p = rangePred(f.updated_at, 'filter.updated_at');
-      preds.push((t) => p(t.updated_at));
+      const p = rangePred(f[key], `filter.${key}`);
+      preds.push((t) => p(t[key]));
     }
   }
   return preds.length ? (t) => preds.every((p) => p(t)) : null;

@@ -63,6 +63,12 @@ describe('tasks', () => {
     assert.equal((await env.api.get('filter[updated_at]=1705104001'.replace(/^/, '/api/v4/tasks?'))).status, 204);
     assert.deepEqual(await get('filter[updated_at][from]=1&filter[updated_at][to]=1705104000&limit=1'), [all[0]]);
     assert.deepEqual(await get('order[complete_till]=desc&limit=2'), [all[5], all[3]]);
+    // complete_till: not in amoCRM's filter list, used against live accounts.
+    const tasks = (await env.api.get('/api/v4/tasks')).body._embedded.tasks;
+    const by = [...tasks].sort((a, b) => a.complete_till - b.complete_till);
+    const middle = by[2].complete_till;
+    assert.deepEqual(await get(`filter[complete_till][from]=${middle}&order[complete_till]=asc`), by.slice(2).map((t) => t.id));
+    assert.deepEqual(await get(`filter[complete_till][to]=${middle}&order[complete_till]=asc`), by.slice(0, 3).map((t) => t.id));
     assert.deepEqual(await get('order[id]=desc&limit=1'), [all[5]]);
     assert.equal((await env.api.get('/api/v4/tasks?filter[is_completed]=maybe')).status, 400);
     const page = await env.api.get('/api/v4/tasks?limit=3&page=2');

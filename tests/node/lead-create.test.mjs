@@ -40,6 +40,19 @@ test('by default leads go out 50 per request, as amoCRM\'s official client advis
   assert.equal(out.length, 120);
 });
 
+test('Options › Output: IDs Only skips the read-back, and the option is offered in the node for Create and Update', async () => {
+  const items = Array.from({ length: 120 }, () => ({ json: {} }));
+  const ctx = fakeContext({ items, params: params((i) => i, { output: 'ids' }), respond: creator() });
+  const [out] = await node.execute.call(ctx);
+  assert.equal(ctx.requests.length, 3, 'three writes, no reads');
+  assert.deepEqual(out[119].json, { id: 1119 });
+  for (const op of ['create', 'update']) {
+    const options = node.description.properties.find((p) => p.name === 'options' && p.displayOptions?.show?.operation?.includes(op));
+    const output = options?.options.find((o) => o.name === 'output');
+    assert.deepEqual(output?.options.map((o) => o.value), ['records', 'ids'], op);
+  }
+});
+
 test('2,500 items go out as 10 requests in three chunks, each output paired with its input', async () => {
   const items = Array.from({ length: 2500 }, () => ({ json: {} }));
   const ctx = fakeContext({ items, params: params((i) => i), respond: creator() });

@@ -18,6 +18,12 @@ export interface EntityUi {
 	cardPath?: string;
 	/** A placeholder record name for the picker. */
 	example: string;
+	/** Whether records can be picked from a searchable list (tasks have no text search): default true. */
+	pickFromList?: boolean;
+	/** Whether Get Many offers amoCRM's text search: default true. */
+	search?: boolean;
+	/** Whether Get and Get Many offer Simplify: default true. */
+	simplify?: boolean;
 	/** `with` values of Get, and those only Get Many takes. */
 	include: INodePropertyOptions[];
 	listInclude?: INodePropertyOptions[];
@@ -46,16 +52,23 @@ export interface EntityUi {
 export const EXPRESSION_HINT =
 	'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.';
 
-/** A record chosen from a searchable list, by ID, or by the URL of its card. */
-export function locator(e: EntityUi, description?: string): INodeProperties {
-	const modes: INodeProperties['modes'] = [
-		{
+/**
+ * A record chosen from a searchable list, by ID, or by the URL of its card.
+ * `searchListMethod` searches the node's own records unless told otherwise
+ * (a task's lead is searched among leads).
+ */
+export function locator(e: EntityUi, description?: string, searchListMethod = 'searchRecords'): INodeProperties {
+	const modes: INodeProperties['modes'] = [];
+	if (e.pickFromList !== false) {
+		modes.push({
 			displayName: 'From List',
 			name: 'list',
 			type: 'list',
 			placeholder: `Select a ${e.noun}...`,
-			typeOptions: { searchListMethod: 'searchRecords', searchable: true },
-		},
+			typeOptions: { searchListMethod, searchable: true },
+		});
+	}
+	modes.push(
 		{
 			displayName: 'By ID',
 			name: 'id',
@@ -68,7 +81,7 @@ export function locator(e: EntityUi, description?: string): INodeProperties {
 				},
 			],
 		},
-	];
+	);
 	if (e.cardPath) {
 		modes.push({
 			displayName: 'By URL',
@@ -90,7 +103,7 @@ export function locator(e: EntityUi, description?: string): INodeProperties {
 		displayName: e.label,
 		name: e.idParam,
 		type: 'resourceLocator',
-		default: { mode: 'list', value: '' },
+		default: { mode: modes[0].name, value: '' },
 		required: true,
 		description: description ?? `The ${e.noun} to use`,
 		modes,

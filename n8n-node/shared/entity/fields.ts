@@ -15,6 +15,11 @@ export function responsibleUser(e: EntityUi): INodeProperties {
 	};
 }
 
+/** A whole number of at least 0 (an amount, a duration). */
+export function wholeNumber(displayName: string, name: string, description: string): INodeProperties {
+	return { displayName, name, type: 'number', default: 0, typeOptions: { minValue: 0 }, description };
+}
+
 export function createdAt(e: EntityUi): INodeProperties {
 	return {
 		displayName: 'Created At',
@@ -121,7 +126,10 @@ export function customFieldsToClear(e: EntityUi): INodeProperties {
 	};
 }
 
-/** The write options: batch size, and for automatic mapping, unknown fields. */
+/**
+ * The write options: batch size, and for Create and Update (the operations
+ * with automatic mapping) what to output and unknown fields.
+ */
 export function writeOptions(e: EntityUi, { auto = false, max = 250, batchDefault = 50 } = {}): INodeProperties {
 	const options: INodeProperties[] = [
 		{
@@ -135,6 +143,25 @@ export function writeOptions(e: EntityUi, { auto = false, max = 250, batchDefaul
 	];
 	options.push(...(e.writeOptions ?? []));
 	if (auto) {
+		options.push({
+			displayName: 'Output',
+			name: 'output',
+			type: 'options',
+			default: 'records',
+			options: [
+				{
+					name: 'Written Records',
+					value: 'records',
+					description: `Each ${e.noun} as amoCRM now has it (one extra read per batch)`,
+				},
+				{
+					name: 'IDs Only',
+					value: 'ids',
+					description: `Only the ID of each ${e.noun}, as amoCRM answers a write: no extra request`,
+				},
+			],
+			description: 'What each output item holds',
+		});
 		options.push({
 			displayName: 'Ignore Unknown Fields',
 			name: 'ignoreUnknownFields',

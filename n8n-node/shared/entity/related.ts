@@ -6,8 +6,9 @@ import type { EntityUi } from './descriptor';
 
 type Link = NonNullable<EntityUi['links']>[number];
 
-export const INCLUDE: Record<'catalogElements' | 'contacts' | 'customers' | 'leads', INodePropertyOptions> = {
+export const INCLUDE: Record<'catalogElements' | 'companies' | 'contacts' | 'customers' | 'leads', INodePropertyOptions> = {
 	catalogElements: { name: 'Catalog Elements', value: 'catalog_elements', description: 'Linked products and other catalog elements' },
+	companies: { name: 'Companies', value: 'companies', description: 'ID of the linked company' },
 	contacts: { name: 'Contacts', value: 'contacts', description: 'IDs of linked contacts' },
 	customers: { name: 'Customers', value: 'customers', description: 'IDs of linked customers' },
 	leads: { name: 'Leads', value: 'leads', description: 'IDs of linked leads' },

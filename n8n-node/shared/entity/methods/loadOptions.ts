@@ -27,6 +27,16 @@ export async function getLossReasons(this: ILoadOptionsFunctions): Promise<INode
 	return await options(this, 'listLossReasons');
 }
 
+/** Task types: call and meeting, and the account's own. */
+export async function getTaskTypes(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listTaskTypes');
+}
+
+/** Customer statuses (periodic purchases mode). */
+export async function getCustomerStatuses(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listCustomerStatuses');
+}
+
 export async function getCustomFields(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	const { fields } = (await lookup(this, 'listCustomFields')) as { fields: Array<{ id: string; name: string; type: string }> };
 	return fields.map((f) => ({ name: f.name, value: f.id, description: `${f.type} field ${f.id}` }));

@@ -30,14 +30,18 @@ async function fetchOnce(ctx: ILoadOptionsFunctions, credentialType: string, res
 	}
 }
 
+/**
+ * Runs lookup `operation` of the node's entity, or of `resource` when given
+ * (a task node picks the lead a task is attached to).
+ */
 export async function lookup(
 	ctx: ILoadOptionsFunctions,
 	operation: string,
 	params: IDataObject = {},
-	{ cache = true }: { cache?: boolean } = {},
+	{ cache = true, resource: other }: { cache?: boolean; resource?: string } = {},
 ): Promise<IDataObject> {
 	const credentialType = ctx.getNodeParameter('authentication', 'amoCrmKommoApi') as string;
-	const resource = resourceOf(ctx);
+	const resource = other ?? resourceOf(ctx);
 	if (!cache) return await fetchOnce(ctx, credentialType, resource, operation, params);
 	const credentialId = ctx.getNode().credentials?.[credentialType]?.id ?? 'unsaved';
 	const key = JSON.stringify([credentialType, credentialId, resource, operation, params]);

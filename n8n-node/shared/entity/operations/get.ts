@@ -8,21 +8,25 @@ export function get(e: EntityUi): EntityOperation {
 		option: {
 			name: 'Get',
 			value: 'get',
-			action: `Get a ${e.noun} by ID${e.cardPath ? ' or URL' : ''}, returning its fields and linked records`,
-			description: `Get one ${e.noun} by ID${e.cardPath ? ', card URL' : ''} or from a list; returns the ${e.noun} with its fields, custom fields and chosen related data`,
+			action: `Get a ${e.noun} by ID${e.cardPath ? ' or URL' : ''}, returning its fields${e.include.length ? ' and linked records' : ''}`,
+			description: `Get one ${e.noun} by ID${e.cardPath ? ', card URL' : ''}${e.pickFromList === false ? '' : ' or from a list'}; returns the ${e.noun} with its fields${e.customFields ? ', custom fields' : ''}${e.include.length ? ' and chosen related data' : ''}`,
 		},
 		params: [e.idParam, 'with', 'simplify'],
 		properties: [
 			locator(e),
-			{
-				displayName: 'Include',
-				name: 'with',
-				type: 'multiOptions',
-				default: [],
-				description: `Related data amoCRM can embed in the ${e.noun} (its "with" parameter)`,
-				options: e.include,
-			},
-			simplify(e),
+			...(e.include.length
+				? [
+						{
+							displayName: 'Include',
+							name: 'with',
+							type: 'multiOptions' as const,
+							default: [],
+							description: `Related data amoCRM can embed in the ${e.noun} (its "with" parameter)`,
+							options: e.include,
+						},
+					]
+				: []),
+			...(e.simplify === false ? [] : [simplify(e)]),
 		],
 	};
 }
