@@ -54,6 +54,10 @@ pub fn entity_of(resource: &str) -> Option<EntityRef> {
         "contact" => Some(EntityRef::Static(&crate::contact::CONTACTS)),
         #[cfg(feature = "company")]
         "company" => Some(EntityRef::Static(&crate::company::COMPANIES)),
+        #[cfg(feature = "unsorted")]
+        "unsorted" => Some(EntityRef::Static(&crate::unsorted::UNSORTED)),
+        #[cfg(feature = "catalog")]
+        "catalog" => Some(EntityRef::Static(&crate::catalog::CATALOGS)),
         _ => None,
     }
 }
@@ -86,14 +90,26 @@ fn plan(resource: &str, operation: &str, account: AccountAddress) -> Result<Plan
                 writes: true,
             });
         }
+        // Incoming leads and catalog elements have operations of their own.
+        #[cfg(feature = "unsorted")]
+        ("unsorted", name) => {
+            return crate::unsorted::operation(name, account).ok_or_else(|| no_operation(resource, name))
+        }
+        #[cfg(feature = "catalog")]
+        ("catalogElement", name) => {
+            return crate::catalog::element_operation(name, account).ok_or_else(|| no_operation(resource, name))
+        }
         (resource, name) => {
             let entity =
                 entity_of(resource).ok_or_else(|| NodeError::internal(format!("unknown resource \"{resource}\"")))?;
-            return entity::operation(entity, name, account)
-                .ok_or_else(|| NodeError::internal(format!("the {resource} resource has no operation \"{name}\"")));
+            return entity::operation(entity, name, account).ok_or_else(|| no_operation(resource, name));
         }
     };
     Ok(Planned { op, writes: false })
+}
+
+fn no_operation(resource: &str, name: &str) -> NodeError {
+    NodeError::internal(format!("the {resource} resource has no operation \"{name}\""))
 }
 
 pub struct Call {

@@ -15,6 +15,8 @@
 pub mod account;
 pub mod api_error;
 pub mod call;
+#[cfg(feature = "catalog")]
+pub mod catalog;
 #[cfg(feature = "company")]
 pub mod company;
 #[cfg(feature = "contact")]
@@ -34,5 +36,7 @@ pub mod query;
 pub mod ratelimit;
 pub mod time;
 pub mod token;
+#[cfg(feature = "unsorted")]
+pub mod unsorted;
 pub mod wasm;
 pub mod webhook;

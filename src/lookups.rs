@@ -32,6 +32,10 @@ pub enum ListKind {
     Tags,
     LossReasons,
     CustomFields,
+    /// The account's catalogs ("lists").
+    Catalogs,
+    /// A catalog's fields of type price, for a product's price on a lead.
+    PriceFields,
 }
 
 impl ListKind {
@@ -43,6 +47,8 @@ impl ListKind {
             "listTags" => ListKind::Tags,
             "listLossReasons" => ListKind::LossReasons,
             "listCustomFields" => ListKind::CustomFields,
+            "listCatalogs" => ListKind::Catalogs,
+            "listPriceFields" => ListKind::PriceFields,
             _ => return None,
         })
     }
@@ -53,7 +59,8 @@ impl ListKind {
             ListKind::Users => "/api/v4/users".into(),
             ListKind::Tags => format!("{}/tags", entity.path),
             ListKind::LossReasons => "/api/v4/leads/loss_reasons".into(),
-            ListKind::CustomFields => entity.fields_path.to_string(),
+            ListKind::CustomFields | ListKind::PriceFields => entity.fields_path.to_string(),
+            ListKind::Catalogs => "/api/v4/catalogs".into(),
         }
     }
 
@@ -63,12 +70,13 @@ impl ListKind {
             ListKind::Users => "users",
             ListKind::Tags => "tags",
             ListKind::LossReasons => "loss_reasons",
-            ListKind::CustomFields => "custom_fields",
+            ListKind::CustomFields | ListKind::PriceFields => "custom_fields",
+            ListKind::Catalogs => "catalogs",
         }
     }
 
     fn paged(self) -> bool {
-        matches!(self, ListKind::Users | ListKind::Tags)
+        matches!(self, ListKind::Users | ListKind::Tags | ListKind::Catalogs)
     }
 }
 
@@ -164,7 +172,16 @@ impl Lookup {
                 .iter()
                 .map(|r| option(text(r, "name"), r["id"].clone()))
                 .collect(),
-            ListKind::CustomFields => Vec::new(),
+            ListKind::Catalogs => self
+                .entries
+                .iter()
+                .map(|c| {
+                    let mut o = option(text(c, "name"), c["id"].clone());
+                    o["description"] = json!(text(c, "type"));
+                    o
+                })
+                .collect(),
+            ListKind::CustomFields | ListKind::PriceFields => Vec::new(),
         };
         if self.kind != ListKind::Statuses {
             options.sort_by_key(|o| o["name"].as_str().unwrap_or_default().to_lowercase());
@@ -178,6 +195,20 @@ impl Lookup {
             ));
         }
         io.emit(0, out);
+    }
+
+    /// The field definitions arrived: the fields with their inputs, or the
+    /// price fields as options.
+    fn emit_loaded(&self, fields: &FieldSet, io: &mut Io) {
+        if self.kind == ListKind::PriceFields {
+            let options: Vec<Value> = fields
+                .fields()
+                .filter(|f| f.kind == "price")
+                .map(|f| json!({ "name": f.name, "value": f.id }))
+                .collect();
+            return io.emit(0, json!({ "options": options }));
+        }
+        Lookup::emit_fields(fields, io);
     }
 
     fn emit_fields(fields: &FieldSet, io: &mut Io) {
@@ -211,10 +242,12 @@ impl Operation for Lookup {
         self.params = items.into_iter().next().unwrap_or(Value::Null);
         let path = self.kind.path(&self.entity);
         match self.kind {
-            ListKind::CustomFields => match FieldLoader::start(self.entity.clone(), &self.account, io) {
-                Ok(fields) => Lookup::emit_fields(&fields, io),
-                Err(loader) => self.loader = Some(loader),
-            },
+            ListKind::CustomFields | ListKind::PriceFields => {
+                match FieldLoader::start(self.entity.clone(), &self.account, io) {
+                    Ok(fields) => self.emit_loaded(&fields, io),
+                    Err(loader) => self.loader = Some(loader),
+                }
+            }
             kind if kind.paged() => {
                 let mut q = Query::new();
                 if kind == ListKind::Tags {
@@ -236,12 +269,11 @@ impl Operation for Lookup {
 
     fn on_reply(&mut self, tag: Tag, reply: Reply, io: &mut Io) {
         if let Tag::Fields { page } = tag {
-            if let Some(loader) = self.loader.as_mut() {
-                match loader.on_reply(&self.account, page, reply, io) {
-                    Loaded::Waiting => {}
-                    Loaded::Ready(fields) => Lookup::emit_fields(&fields, io),
-                    Loaded::Failed(e) => io.fail(0, e),
-                }
+            let Some(loader) = self.loader.as_mut() else { return };
+            match loader.on_reply(&self.account, page, reply, io) {
+                Loaded::Waiting => {}
+                Loaded::Ready(fields) => self.emit_loaded(&fields, io),
+                Loaded::Failed(e) => io.fail(0, e),
             }
             return;
         }

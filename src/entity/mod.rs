@@ -78,6 +78,11 @@ pub enum Filter {
     ClosedAt,
     ClosestTaskAt,
     CustomFields,
+    /// Incoming leads' categories: `filter[category][]`.
+    Categories,
+    /// One pipeline, `filter[pipeline_id]=N`, where amoCRM takes a single
+    /// ID (incoming leads).
+    Pipeline,
 }
 
 /// The Get Many filters of the entities that are people or organisations
