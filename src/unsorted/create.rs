@@ -179,9 +179,12 @@ impl BatchKind for CreateIncoming {
             Category::Sip => call_metadata(params)?,
         };
         let mut body = Map::new();
-        let source_name = optional(params, "sourceName", "Source Name")?.unwrap_or("n8n");
+        // Where the request came from; by default "n8n", and the form's or
+        // the call's own ID.
+        let options = params.object("options");
+        let source_name = optional(options, "sourceName", "Options › Source Name")?.unwrap_or("n8n");
         body.insert("source_name".into(), json!(source_name));
-        let source_uid = optional(params, "sourceUid", "Source UID")?.map_or(default_uid, str::to_string);
+        let source_uid = optional(options, "sourceUid", "Options › Source UID")?.map_or(default_uid, str::to_string);
         body.insert("source_uid".into(), json!(source_uid));
         if let Some(p) = params.id("pipelineId", "Pipeline", "a pipeline")? {
             body.insert("pipeline_id".into(), json!(p.get()));
@@ -284,7 +287,7 @@ mod tests {
     fn a_call_brings_who_called_whom_for_how_long_and_its_recording() {
         let p = json!({
             "from": "+7 900 000-00-01", "to": "8000002", "duration": 54, "link": "https://pbx.example/rec/1.mp3",
-            "serviceCode": "pbx", "callId": "call-1", "sourceName": "Office PBX", "$now": 1700000000
+            "serviceCode": "pbx", "callId": "call-1", "options": {"sourceName": "Office PBX"}, "$now": 1700000000
         });
         let body = CreateIncoming {
             category: Category::Sip,

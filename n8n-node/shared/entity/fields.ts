@@ -2,7 +2,7 @@
 // (src/entity/record.rs, src/entity/filter.rs).
 
 import type { INodeProperties } from 'n8n-workflow';
-import { EXPRESSION_HINT, type EntityUi } from './descriptor';
+import { EXPRESSION_HINT, scopeNames, type EntityUi } from './descriptor';
 
 export function responsibleUser(e: EntityUi): INodeProperties {
 	return {
@@ -76,7 +76,7 @@ export function customFields(e: EntityUi): INodeProperties {
 		default: { mappingMode: 'defineBelow', value: null },
 		description: `Values for the account's ${e.noun} custom fields. Fields left out or left empty are not changed; to empty a field, use Custom Fields to Clear.`,
 		typeOptions: {
-			loadOptionsDependsOn: ['authentication'],
+			loadOptionsDependsOn: ['authentication', ...scopeNames(e)],
 			resourceMapper: {
 				resourceMapperMethod: 'getCustomFieldColumns',
 				mode: 'add',
@@ -94,7 +94,7 @@ export function customFieldsToClear(e: EntityUi): INodeProperties {
 		displayName: 'Custom Fields to Clear',
 		name: 'customFieldsToClear',
 		type: 'multiOptions',
-		typeOptions: { loadOptionsMethod: 'getCustomFields' },
+		typeOptions: { loadOptionsMethod: 'getCustomFields', ...(e.scope ? { loadOptionsDependsOn: scopeNames(e) } : {}) },
 		default: [],
 		description: `${e.label} custom fields to empty in amoCRM. Clearing is a separate choice so that an input left empty never wipes data. ${EXPRESSION_HINT}`,
 	};

@@ -1,3 +1,4 @@
+import type { INodeProperties } from 'n8n-workflow';
 import type { EntityUi } from '../descriptor';
 import { locator } from '../descriptor';
 import { simplify } from '../fields';
@@ -14,14 +15,18 @@ export function get(e: EntityUi): EntityOperation {
 		params: [e.idParam, 'with', 'simplify'],
 		properties: [
 			locator(e),
-			{
-				displayName: 'Include',
-				name: 'with',
-				type: 'multiOptions',
-				default: [],
-				description: `Related data amoCRM can embed in the ${e.noun} (its "with" parameter)`,
-				options: e.include,
-			},
+			...(e.include.length
+				? [
+						{
+							displayName: 'Include',
+							name: 'with',
+							type: 'multiOptions',
+							default: [],
+							description: `Related data amoCRM can embed in the ${e.noun} (its "with" parameter)`,
+							options: e.include,
+						} as INodeProperties,
+					]
+				: []),
 			simplify(e),
 		],
 	};

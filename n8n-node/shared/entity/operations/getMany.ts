@@ -1,8 +1,24 @@
+import type { INodeProperties } from 'n8n-workflow';
 import type { EntityUi } from '../descriptor';
 import { paging, simplify, sortDirection } from '../fields';
 import type { EntityOperation } from '../operation';
 
 export function getMany(e: EntityUi): EntityOperation {
+	const include = [...e.include, ...(e.listInclude ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+	const options: INodeProperties[] = [];
+	if (include.length) {
+		options.push({
+			displayName: 'Include',
+			name: 'with',
+			type: 'multiOptions',
+			default: [],
+			description: `Related data to embed in each ${e.noun}`,
+			options: include,
+		});
+	}
+	if (e.sortBy.length) {
+		options.push({ displayName: 'Sort By', name: 'sortBy', type: 'options', default: e.sortBy[0].value, options: e.sortBy }, sortDirection);
+	}
 	return {
 		option: {
 			name: 'Get Many',
@@ -31,31 +47,7 @@ export function getMany(e: EntityUi): EntityOperation {
 				description: "Sent in amoCRM's filter syntax; all filters must match",
 				options: e.filters,
 			},
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add Option',
-				default: {},
-				options: [
-					{
-						displayName: 'Include',
-						name: 'with',
-						type: 'multiOptions',
-						default: [],
-						description: `Related data to embed in each ${e.noun}`,
-						options: [...e.include, ...(e.listInclude ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
-					},
-					{
-						displayName: 'Sort By',
-						name: 'sortBy',
-						type: 'options',
-						default: e.sortBy[0].value,
-						options: e.sortBy,
-					},
-					sortDirection,
-				],
-			},
+			...(options.length ? [{ displayName: 'Options', name: 'options', type: 'collection', placeholder: 'Add Option', default: {}, options } as INodeProperties] : []),
 		],
 	};
 }
