@@ -6,21 +6,14 @@
 import type { INodeProperties } from 'n8n-workflow';
 import type { EntityUi } from '../../shared/entity/descriptor';
 import { locator } from '../../shared/entity/descriptor';
-import { name } from '../../shared/entity/fields';
+import { accountOption, name } from '../../shared/entity/fields';
 import { customRequest } from '../../shared/entity/operations/customRequest';
 import type { EntityOperation } from '../../shared/entity/operation';
 import { standardOperations } from '../../shared/entity/node';
 
-const catalog: INodeProperties = {
-	displayName: 'Catalog Name or ID',
-	name: 'catalogId',
-	type: 'options',
-	typeOptions: { loadOptionsMethod: 'getCatalogs' },
-	default: '',
+const catalog = accountOption('Catalog Name or ID', 'catalogId', 'getCatalogs', 'The list whose elements to work on; one list per run.', {
 	required: true,
-	description:
-		'The list whose elements to work on; one list per run. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-};
+});
 
 const base: Omit<EntityUi, 'createPrimary' | 'createFields' | 'updateFields'> = {
 	resource: 'catalogElement',
@@ -86,15 +79,9 @@ const linkToLead: EntityOperation = {
 			typeOptions: { minValue: 0, numberPrecision: 3 },
 			description: 'How many; fractions such as 1.5 are allowed',
 		},
-		{
-			displayName: 'Price Field Name or ID',
-			name: 'priceId',
-			type: 'options',
+		accountOption('Price Field Name or ID', 'priceId', 'getPriceFields', 'The price field of the list whose value applies, when it has one.', {
 			typeOptions: { loadOptionsMethod: 'getPriceFields', loadOptionsDependsOn: ['catalogId'] },
-			default: '',
-			description:
-				'The price field of the list whose value applies, when it has one. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-		},
+		}),
 	],
 };
 

@@ -5,21 +5,14 @@
 
 import type { INodeProperties } from 'n8n-workflow';
 import type { EntityUi } from '../../shared/entity/descriptor';
-import { customFields, paging, responsibleUser, sortDirection, tagsOnCreate, writeOptions } from '../../shared/entity/fields';
+import { accountOption, customFields, dateRange, filtersCollection, responsibleUser, tagsOnCreate, writeOptions } from '../../shared/entity/fields';
+import { getMany as sharedGetMany } from '../../shared/entity/operations/getMany';
 import { customRequest } from '../../shared/entity/operations/customRequest';
 import type { EntityOperation } from '../../shared/entity/operation';
 import { newCompany, newContact } from '../AmoCrmLead/createComplex.operation';
 import { LEAD, price } from '../AmoCrmLead/lead';
 
-const pipeline: INodeProperties = {
-	displayName: 'Pipeline Name or ID',
-	name: 'pipelineId',
-	type: 'options',
-	typeOptions: { loadOptionsMethod: 'getPipelines' },
-	default: '',
-	description:
-		'The pipeline whose "unsorted" stage receives the incoming lead; empty means the main pipeline. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-};
+const pipeline = (description: string) => accountOption('Pipeline Name or ID', 'pipelineId', 'getPipelines', description);
 
 export const INCOMING_LEAD: EntityUi = {
 	resource: 'unsorted',
@@ -34,7 +27,21 @@ export const INCOMING_LEAD: EntityUi = {
 		{ name: 'Created At', value: 'created_at' },
 		{ name: 'Updated At', value: 'updated_at' },
 	],
-	filters: [],
+	filters: [
+		{
+			displayName: 'Categories',
+			name: 'categories',
+			type: 'multiOptions',
+			default: [],
+			options: [
+				{ name: 'Calls', value: 'sip' },
+				{ name: 'Chats', value: 'chats' },
+				{ name: 'E-Mails', value: 'mail' },
+				{ name: 'Forms', value: 'forms' },
+			],
+		},
+		pipeline('Only incoming leads of this pipeline.'),
+	],
 	createPrimary: [],
 	createFields: [],
 	updateFields: [],
@@ -70,19 +77,16 @@ const uid: INodeProperties = {
 	description: 'The uid of the incoming lead, as Create or Get Many output it',
 };
 
-const asUser: INodeProperties = {
-	displayName: 'As User Name or ID',
-	name: 'userId',
-	type: 'options',
-	typeOptions: { loadOptionsMethod: 'getUsers' },
-	default: '',
-	description:
-		'The amoCRM user on whose behalf this is done; empty means the user of the credential. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-};
+const asUser = accountOption(
+	'As User Name or ID',
+	'userId',
+	'getUsers',
+	'The amoCRM user on whose behalf this is done; empty means the user of the credential.',
+);
 
 /** The lead, contact and company an incoming lead brings, and where it lands. */
 const broughtAlong: INodeProperties[] = [
-	pipeline,
+	pipeline('The pipeline whose "unsorted" stage receives the incoming lead; empty means the main pipeline.'),
 	{
 		displayName: 'Lead Name',
 		name: 'name',
@@ -174,6 +178,8 @@ const get: EntityOperation = {
 	properties: [uid],
 };
 
+/** The shared Get Many, without what incoming leads lack: a search and Simplify. */
+const many = sharedGetMany(INCOMING_LEAD);
 const getMany: EntityOperation = {
 	option: {
 		name: 'Get Many',
@@ -182,42 +188,7 @@ const getMany: EntityOperation = {
 		description: 'List the incoming leads waiting, by category (forms, calls, e-mails, chats) and pipeline; returns one item per incoming lead, every page with Return All',
 	},
 	params: ['returnAll', 'limit', 'filters', 'options'],
-	properties: [
-		...paging(),
-		{
-			displayName: 'Filters',
-			name: 'filters',
-			type: 'collection',
-			placeholder: 'Add Filter',
-			default: {},
-			options: [
-				{
-					displayName: 'Categories',
-					name: 'categories',
-					type: 'multiOptions',
-					default: [],
-					options: [
-						{ name: 'Calls', value: 'sip' },
-						{ name: 'Chats', value: 'chats' },
-						{ name: 'E-Mails', value: 'mail' },
-						{ name: 'Forms', value: 'forms' },
-					],
-				},
-				{ ...pipeline, description: 'Only incoming leads of this pipeline. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.' },
-			],
-		},
-		{
-			displayName: 'Options',
-			name: 'options',
-			type: 'collection',
-			placeholder: 'Add Option',
-			default: {},
-			options: [
-				{ displayName: 'Sort By', name: 'sortBy', type: 'options', default: 'created_at', options: INCOMING_LEAD.sortBy },
-				sortDirection,
-			],
-		},
-	],
+	properties: many.properties.filter((p) => p.name !== 'query' && p.name !== 'simplify'),
 };
 
 const accept: EntityOperation = {
@@ -231,15 +202,12 @@ const accept: EntityOperation = {
 	params: ['uid', 'status', 'userId'],
 	properties: [
 		uid,
-		{
-			displayName: 'Status Name or ID',
-			name: 'status',
-			type: 'options',
-			typeOptions: { loadOptionsMethod: 'getStatuses' },
-			default: '',
-			description:
-				"The stage the lead moves to, in the incoming lead's own pipeline; empty means its first stage. Choose from the list, or specify an ID using an <a href=\"https://docs.n8n.io/code/expressions/\">expression</a>.",
-		},
+		accountOption(
+			'Status Name or ID',
+			'status',
+			'getStatuses',
+			"The stage the lead moves to, in the incoming lead's own pipeline; empty means its first stage.",
+		),
 		asUser,
 	],
 };
@@ -282,18 +250,10 @@ const summary: EntityOperation = {
 	},
 	params: ['filters'],
 	properties: [
-		{
-			displayName: 'Filters',
-			name: 'filters',
-			type: 'collection',
-			placeholder: 'Add Filter',
-			default: {},
-			options: [
-				{ displayName: 'Created After', name: 'createdAtFrom', type: 'dateTime', default: '', description: 'Only incoming leads created (or sorted) at or after this time' },
-				{ displayName: 'Created Before', name: 'createdAtTo', type: 'dateTime', default: '', description: 'Only incoming leads created at or before this time' },
-				{ ...pipeline, description: 'Only incoming leads of this pipeline. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.' },
-			],
-		},
+		filtersCollection([
+			...dateRange(INCOMING_LEAD, 'createdAt', 'Created', 'created (or sorted)'),
+			pipeline('Only incoming leads of this pipeline.'),
+		]),
 	],
 };
 

@@ -4,6 +4,28 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { EXPRESSION_HINT, scopeNames, type EntityUi } from './descriptor';
 
+/**
+ * A dropdown the account fills (pipelines, users, catalogs, …) that also
+ * takes an ID; `displayName` ends with "Name or ID", as n8n's lint wants.
+ */
+export function accountOption(
+	displayName: string,
+	name: string,
+	loadOptionsMethod: string,
+	description: string,
+	extra: Partial<INodeProperties> = {},
+): INodeProperties {
+	return {
+		displayName,
+		name,
+		type: 'options',
+		typeOptions: { loadOptionsMethod },
+		default: '',
+		description: `${description} ${EXPRESSION_HINT}`,
+		...extra,
+	};
+}
+
 export function responsibleUser(e: EntityUi): INodeProperties {
 	return {
 		displayName: 'Responsible User Name or ID',
@@ -154,6 +176,11 @@ export function mapping(e: EntityUi, example: string): INodeProperties {
 			},
 		],
 	};
+}
+
+/** A Filters collection of `options`. */
+export function filtersCollection(options: INodeProperties[]): INodeProperties {
+	return { displayName: 'Filters', name: 'filters', type: 'collection', placeholder: 'Add Filter', default: {}, options };
 }
 
 /** Return All, and Limit when not. */
