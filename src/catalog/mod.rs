@@ -348,10 +348,21 @@ mod tests {
             s.emit[0].json().unwrap()["options"],
             json!([{"name": "Products", "value": 5001, "description": "products"}, {"name": "Services", "value": 5002, "description": "regular"}])
         );
-        let (_, s) = run("listPriceFields", vec![json!({"catalogId": 5001})]);
+        let (mut r, s) = run("listPriceFields", vec![json!({"catalogId": 5001})]);
         assert_eq!(
             s.requests[0].request.url,
             "https://shop.amocrm.ru/api/v4/catalogs/5001/custom_fields?limit=250&page=1"
+        );
+        let fields = json!({"_embedded": {"custom_fields": [
+            {"id": 900401, "name": "SKU", "type": "text"},
+            {"id": 900402, "name": "Price", "type": "price"},
+            {"id": 900405, "name": "Wholesale price", "type": "price"}
+        ]}});
+        let s = r.reply(s.requests[0].id, Response::new(200, fields.to_string()));
+        assert_eq!(
+            s.emit[0].json().unwrap(),
+            json!({"options": [{"name": "Price", "value": 900402}, {"name": "Wholesale price", "value": 900405}]}),
+            "only the price fields"
         );
         assert!(element_operation("addNote", account()).is_none());
     }
