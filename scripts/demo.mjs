@@ -52,12 +52,21 @@ process.on('SIGTERM', () => stop(0));
 
 const LEAD = 'n8n-nodes-amocrm-kommo.amoCrmLead';
 const CONTACT = 'n8n-nodes-amocrm-kommo.amoCrmContact';
+const INCOMING = 'n8n-nodes-amocrm-kommo.amoCrmIncomingLead';
+const TASK = 'n8n-nodes-amocrm-kommo.amoCrmTask';
+/** The demo account's second user, Мария Иванова: the recipe's manager. */
+const MANAGER = 8000002;
 /** The emulator's demo data: the Sales pipeline's second stage. */
 const FIRST_STAGE = 61000002;
 const TRIGGER = 'n8n-nodes-amocrm-kommo.amoCrmTrigger';
 const node = (name, type, position, parameters, credentials, extra = {}) => ({ id: randomUUID(), name, type, typeVersion: 1, position, parameters, credentials, ...extra });
 const manual = () => node('When clicking ‘Execute workflow’', 'n8n-nodes-base.manualTrigger', [0, 0], {});
 const link = (from, to) => ({ [from]: { main: [[{ node: to, type: 'main', index: 0 }]] } });
+/** A Set node holding `{key: list}`, and a Split Out node making one item per entry. */
+const listOf = (name, splitName, key, list, x = 220) => [
+  { id: randomUUID(), name, type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [x, 0], parameters: { mode: 'raw', jsonOutput: JSON.stringify({ [key]: list }), options: {} } },
+  { id: randomUUID(), name: splitName, type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [x + 220, 0], parameters: { fieldToSplitOut: key, options: {} } },
+];
 
 function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
   const creds = { amoCrmKommoApi: { id: credential, name: 'amoCRM demo (long-lived token)' } };
@@ -78,25 +87,11 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
     options: {},
   }, creds);
   const m3 = manual();
-  const list = {
-    id: randomUUID(),
-    name: 'A list of new leads',
-    type: 'n8n-nodes-base.set',
-    typeVersion: 3.4,
-    position: [220, 0],
-    parameters: {
-      mode: 'raw',
-      jsonOutput: JSON.stringify({
-        leads: [
-          { name: 'Website order #1042', price: 120000, tags: 'website' },
-          { name: 'Call-back request: Petrova', price: 45000, tags: 'phone' },
-          { name: 'Partner referral: Acme LLC', price: 380000, tags: 'partner, vip' },
-        ],
-      }),
-      options: {},
-    },
-  };
-  const split = { id: randomUUID(), name: 'One item per lead', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [440, 0], parameters: { fieldToSplitOut: 'leads', options: {} } };
+  const [list, split] = listOf('A list of new leads', 'One item per lead', 'leads', [
+    { name: 'Website order #1042', price: 120000, tags: 'website' },
+    { name: 'Call-back request: Petrova', price: 45000, tags: 'phone' },
+    { name: 'Partner referral: Acme LLC', price: 380000, tags: 'partner, vip' },
+  ]);
   const create = node('Create leads', LEAD, [660, 0], {
     authentication: 'amoCrmKommoApi',
     operation: 'create',
@@ -110,24 +105,10 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
   // e-mail or created → a lead linked to it. John Smith is in the demo
   // account with another spelling of this phone; Lucy Gray is new.
   const m5 = manual();
-  const form = {
-    id: randomUUID(),
-    name: 'Form submissions',
-    type: 'n8n-nodes-base.set',
-    typeVersion: 3.4,
-    position: [220, 0],
-    parameters: {
-      mode: 'raw',
-      jsonOutput: JSON.stringify({
-        submissions: [
-          { name: 'John Smith', phone: '8 900 123 45 67', email: 'john.smith@example.com', message: 'Please call me back about the Pro licence' },
-          { name: 'Lucy Gray', phone: '+7 (921) 555-01-02', email: 'lucy.gray@example.org', message: 'I would like a demo' },
-        ],
-      }),
-      options: {},
-    },
-  };
-  const oneEach = { id: randomUUID(), name: 'One item per submission', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [440, 0], parameters: { fieldToSplitOut: 'submissions', options: {} } };
+  const [form, oneEach] = listOf('Form submissions', 'One item per submission', 'submissions', [
+    { name: 'John Smith', phone: '8 900 123 45 67', email: 'john.smith@example.com', message: 'Please call me back about the Pro licence' },
+    { name: 'Lucy Gray', phone: '+7 (921) 555-01-02', email: 'lucy.gray@example.org', message: 'I would like a demo' },
+  ]);
   const findContact = node('Find or create the contact', CONTACT, [660, 0], {
     authentication: 'amoCrmKommoApi',
     operation: 'findOrCreate',
@@ -144,6 +125,53 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
     additionalFields: { contactIds: '={{ $json.id }}', status: `${pipelineId}:${FIRST_STAGE}`, tags: 'website' },
     customFields: { mappingMode: 'defineBelow', value: null },
     options: {},
+  }, creds);
+  // The recipe with incoming leads: a web form's submissions wait in
+  // "unsorted", are accepted, and the lead's responsible user gets a task.
+  // The task is made with the Lead node's Custom API Call (POST
+  // /api/v4/tasks) until the AmoCRM Task node takes its place.
+  const m6 = manual();
+  const [requests, oneRequest] = listOf('Form requests', 'One item per request', 'requests', [
+    { name: 'Anna Petrova', phone: '+7 921 555-11-22', ip: '192.0.2.21', message: 'Please call me about the Pro licence' },
+    { name: 'Tom Baker', phone: '+44 20 7946 0000', ip: '192.0.2.22', message: 'A quote for 20 seats, please' },
+  ]);
+  const incoming = node('Incoming lead from the form', INCOMING, [660, 0], {
+    authentication: 'amoCrmKommoApi',
+    resource: 'unsorted',
+    operation: 'createForm',
+    formId: 'callback',
+    formName: 'Call me back',
+    formPage: 'https://example.com/contacts',
+    ip: '={{ $json.ip }}',
+    pipelineId: pipelineId,
+    name: '={{ $json.message }}',
+    contact: { name: '={{ $json.name }}', phone: '={{ $json.phone }}' },
+    additionalFields: { responsibleUserId: MANAGER, tags: 'website' },
+    customFields: { mappingMode: 'defineBelow', value: null },
+    options: { sourceName: 'example.com' },
+  }, creds);
+  const accept = node('Accept into Sales', INCOMING, [880, 0], {
+    authentication: 'amoCrmKommoApi',
+    resource: 'unsorted',
+    operation: 'accept',
+    uid: '={{ $json.uid }}',
+    status: `${pipelineId}:${FIRST_STAGE}`,
+  }, creds);
+  const theLead = node('Get the lead', LEAD, [1100, 0], {
+    authentication: 'amoCrmKommoApi',
+    operation: 'get',
+    leadId: { __rl: true, mode: 'id', value: '={{ $json.lead_id }}' },
+    with: [],
+  }, creds);
+  const task = node('Call-back task for the responsible user', TASK, [1320, 0], {
+    authentication: 'amoCrmKommoApi',
+    operation: 'create',
+    text: "={{ 'Call back about: ' + $json.name }}",
+    deadline: 'inHours',
+    deadlineHours: 1,
+    attachTo: 'leads',
+    leadId: { __rl: true, mode: 'id', value: '={{ $json.id }}' },
+    additionalFields: { responsibleUserId: '={{ $json.responsible_user_id }}' },
   }, creds);
   return [
     { name: '1. Get a lead with its contacts', nodes: [m, get], connections: link(m.name, get.name), settings: { executionOrder: 'v1' } },
@@ -163,6 +191,19 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
         ...link(form.name, oneEach.name),
         ...link(oneEach.name, findContact.name),
         ...link(findContact.name, leadForContact.name),
+      },
+      settings: { executionOrder: 'v1' },
+    },
+    {
+      name: '6. Web form → incoming lead → accept → task for the responsible user',
+      nodes: [m6, requests, oneRequest, incoming, accept, theLead, task],
+      connections: {
+        ...link(m6.name, requests.name),
+        ...link(requests.name, oneRequest.name),
+        ...link(oneRequest.name, incoming.name),
+        ...link(incoming.name, accept.name),
+        ...link(accept.name, theLead.name),
+        ...link(theLead.name, task.name),
       },
       settings: { executionOrder: 'v1' },
     },
@@ -261,6 +302,8 @@ try {
         curl -X PATCH ${emulator.url}/_admin/leads/${leadId} -H 'content-type: application/json' -d '{"status_id":142}'
      5. Web form → contact → lead         → John Smith is found by his phone, Lucy Gray
         is created; each gets a new lead linked to the contact
+     6. Web form → incoming lead → accept → task: two requests wait in "unsorted",
+        are accepted into Sales, and their manager gets a call-back task each
    Credentials (${server.url}/home/credentials): a long-lived token, OAuth
    renewed by the node, and OAuth2 with n8n's Connect button (click Connect,
    then Allow).

@@ -63,6 +63,10 @@ pub fn entity_of(resource: &str) -> Option<EntityRef> {
         "task" => Some(EntityRef::Static(&crate::task::TASKS)),
         #[cfg(feature = "customer")]
         "customer" => Some(EntityRef::Static(&crate::customer::CUSTOMERS)),
+        #[cfg(feature = "unsorted")]
+        "unsorted" => Some(EntityRef::Static(&crate::unsorted::UNSORTED)),
+        #[cfg(feature = "catalog")]
+        "catalog" => Some(EntityRef::Static(&crate::catalog::CATALOGS)),
         _ => None,
     }
 }
@@ -97,22 +101,32 @@ fn plan(resource: &str, operation: &str, account: AccountAddress) -> Result<Plan
         }
         #[cfg(feature = "task")]
         ("task", name) => {
-            return crate::task::operation(name, account)
-                .ok_or_else(|| NodeError::internal(format!("the task resource has no operation \"{name}\"")));
+            return crate::task::operation(name, account).ok_or_else(|| no_operation(resource, name));
         }
         #[cfg(feature = "customer")]
         ("customer", name) => {
-            return crate::customer::operation(name, account)
-                .ok_or_else(|| NodeError::internal(format!("the customer resource has no operation \"{name}\"")));
+            return crate::customer::operation(name, account).ok_or_else(|| no_operation(resource, name));
+        }
+        // Incoming leads and catalog elements have operations of their own.
+        #[cfg(feature = "unsorted")]
+        ("unsorted", name) => {
+            return crate::unsorted::operation(name, account).ok_or_else(|| no_operation(resource, name))
+        }
+        #[cfg(feature = "catalog")]
+        ("catalogElement", name) => {
+            return crate::catalog::element_operation(name, account).ok_or_else(|| no_operation(resource, name))
         }
         (resource, name) => {
             let entity =
                 entity_of(resource).ok_or_else(|| NodeError::internal(format!("unknown resource \"{resource}\"")))?;
-            return entity::operation(entity, name, account)
-                .ok_or_else(|| NodeError::internal(format!("the {resource} resource has no operation \"{name}\"")));
+            return entity::operation(entity, name, account).ok_or_else(|| no_operation(resource, name));
         }
     };
     Ok(Planned { op, writes: false })
+}
+
+fn no_operation(resource: &str, name: &str) -> NodeError {
+    NodeError::internal(format!("the {resource} resource has no operation \"{name}\""))
 }
 
 pub struct Call {

@@ -15,6 +15,8 @@
 pub mod account;
 pub mod api_error;
 pub mod call;
+#[cfg(feature = "catalog")]
+pub mod catalog;
 #[cfg(feature = "company")]
 pub mod company;
 #[cfg(feature = "contact")]
@@ -38,5 +40,7 @@ pub mod ratelimit;
 pub mod task;
 pub mod time;
 pub mod token;
+#[cfg(feature = "unsorted")]
+pub mod unsorted;
 pub mod wasm;
 pub mod webhook;

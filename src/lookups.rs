@@ -35,6 +35,10 @@ pub enum ListKind {
     CustomFields,
     TaskTypes,
     CustomerStatuses,
+    /// The account's catalogs ("lists").
+    Catalogs,
+    /// A catalog's fields of type price, for a product's price on a lead.
+    PriceFields,
 }
 
 impl ListKind {
@@ -48,6 +52,8 @@ impl ListKind {
             "listCustomFields" => ListKind::CustomFields,
             "listTaskTypes" => ListKind::TaskTypes,
             "listCustomerStatuses" => ListKind::CustomerStatuses,
+            "listCatalogs" => ListKind::Catalogs,
+            "listPriceFields" => ListKind::PriceFields,
             _ => return None,
         })
     }
@@ -58,10 +64,11 @@ impl ListKind {
             ListKind::Users => "/api/v4/users".into(),
             ListKind::Tags => format!("{}/tags", entity.path),
             ListKind::LossReasons => "/api/v4/leads/loss_reasons".into(),
-            ListKind::CustomFields => entity.fields_path.to_string(),
             // 1 and 2 (call, meeting) are in every account; the rest are its own.
             ListKind::TaskTypes => "/api/v4/account?with=task_types".into(),
             ListKind::CustomerStatuses => "/api/v4/customers/statuses".into(),
+            ListKind::CustomFields | ListKind::PriceFields => entity.fields_path.to_string(),
+            ListKind::Catalogs => "/api/v4/catalogs".into(),
         }
     }
 
@@ -71,14 +78,15 @@ impl ListKind {
             ListKind::Users => "users",
             ListKind::Tags => "tags",
             ListKind::LossReasons => "loss_reasons",
-            ListKind::CustomFields => "custom_fields",
             ListKind::TaskTypes => "task_types",
             ListKind::CustomerStatuses => "statuses",
+            ListKind::CustomFields | ListKind::PriceFields => "custom_fields",
+            ListKind::Catalogs => "catalogs",
         }
     }
 
     fn paged(self) -> bool {
-        matches!(self, ListKind::Users | ListKind::Tags)
+        matches!(self, ListKind::Users | ListKind::Tags | ListKind::Catalogs)
     }
 }
 
@@ -174,7 +182,16 @@ impl Lookup {
                 .iter()
                 .map(|r| option(text(r, "name"), r["id"].clone()))
                 .collect(),
-            ListKind::CustomFields => Vec::new(),
+            ListKind::Catalogs => self
+                .entries
+                .iter()
+                .map(|c| {
+                    let mut o = option(text(c, "name"), c["id"].clone());
+                    o["description"] = json!(text(c, "type"));
+                    o
+                })
+                .collect(),
+            ListKind::CustomFields | ListKind::PriceFields => Vec::new(),
         };
         // Statuses keep amoCRM's order, which is the order of the stages.
         if !matches!(self.kind, ListKind::Statuses | ListKind::CustomerStatuses) {
@@ -189,6 +206,20 @@ impl Lookup {
             ));
         }
         io.emit(0, out);
+    }
+
+    /// The field definitions arrived: the fields with their inputs, or the
+    /// price fields as options.
+    fn emit_loaded(&self, fields: &FieldSet, io: &mut Io) {
+        if self.kind == ListKind::PriceFields {
+            let options: Vec<Value> = fields
+                .fields()
+                .filter(|f| f.kind == "price")
+                .map(|f| json!({ "name": f.name, "value": f.id }))
+                .collect();
+            return io.emit(0, json!({ "options": options }));
+        }
+        Lookup::emit_fields(fields, io);
     }
 
     fn emit_fields(fields: &FieldSet, io: &mut Io) {
@@ -222,10 +253,12 @@ impl Operation for Lookup {
         self.params = items.into_iter().next().unwrap_or(Value::Null);
         let path = self.kind.path(&self.entity);
         match self.kind {
-            ListKind::CustomFields => match FieldLoader::start(self.entity.clone(), &self.account, io) {
-                Ok(fields) => Lookup::emit_fields(&fields, io),
-                Err(loader) => self.loader = Some(loader),
-            },
+            ListKind::CustomFields | ListKind::PriceFields => {
+                match FieldLoader::start(self.entity.clone(), &self.account, io) {
+                    Ok(fields) => self.emit_loaded(&fields, io),
+                    Err(loader) => self.loader = Some(loader),
+                }
+            }
             kind if kind.paged() => {
                 let mut q = Query::new();
                 if kind == ListKind::Tags {
@@ -247,12 +280,11 @@ impl Operation for Lookup {
 
     fn on_reply(&mut self, tag: Tag, reply: Reply, io: &mut Io) {
         if let Tag::Fields { page } = tag {
-            if let Some(loader) = self.loader.as_mut() {
-                match loader.on_reply(&self.account, page, reply, io) {
-                    Loaded::Waiting => {}
-                    Loaded::Ready(fields) => Lookup::emit_fields(&fields, io),
-                    Loaded::Failed(e) => io.fail(0, e),
-                }
+            let Some(loader) = self.loader.as_mut() else { return };
+            match loader.on_reply(&self.account, page, reply, io) {
+                Loaded::Waiting => {}
+                Loaded::Ready(fields) => self.emit_loaded(&fields, io),
+                Loaded::Failed(e) => io.fail(0, e),
             }
             return;
         }

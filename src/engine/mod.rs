@@ -30,6 +30,7 @@ use serde_json::Value;
 use crate::api_error::ApiError;
 use crate::error::NodeError;
 use crate::http::{Request, Response};
+use crate::input::{InputError, Params};
 use crate::metadata::MetadataCache;
 
 pub use driver::Driver;
@@ -151,4 +152,32 @@ pub fn live_items(first: usize, items: &[Value]) -> impl Iterator<Item = (usize,
         .enumerate()
         .filter(|(_, v)| !v.is_null())
         .map(move |(k, v)| (first + k, v))
+}
+
+/// One request per item: every item of the chunk is checked first, so that
+/// a bad parameter fails its item before anything is sent, then each good
+/// item's request goes out tagged [`Tag::Item`] with its index. `build`
+/// returns what the reply will need beside the request; the pairs come back
+/// for the caller to keep.
+pub fn send_per_item<T>(
+    first: usize,
+    items: &[Value],
+    io: &mut Io,
+    mut build: impl FnMut(Params) -> Result<(T, Request), InputError>,
+) -> Vec<(usize, T)> {
+    let mut requests = Vec::new();
+    let mut kept = Vec::new();
+    for (index, item) in live_items(first, items) {
+        match build(Params::new(item)) {
+            Ok((state, request)) => {
+                kept.push((index, state));
+                requests.push((index, request));
+            }
+            Err(e) => io.fail(index, NodeError::input(index, &e)),
+        }
+    }
+    for (index, request) in requests {
+        io.send(Tag::Item(index), request, Replay::Safe);
+    }
+    kept
 }

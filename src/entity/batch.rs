@@ -91,6 +91,11 @@ pub trait BatchKind {
     }
     /// `(request_id, output item)` for each result in a success answer.
     fn results(&self, answer: &Value) -> Vec<(String, Value)>;
+    /// The ID of the record an output item wrote, reported as written (an
+    /// incoming lead names its lead).
+    fn written_id(&self, item: &Value) -> Option<u64> {
+        item.get("id").and_then(Value::as_u64)
+    }
     /// The `request_id` sent for item `index` (complex creates echo it as a list).
     fn request_id(&self, index: usize) -> Value {
         Value::String(index.to_string())
@@ -410,7 +415,7 @@ impl Batcher {
                         self.bodies.remove(&index);
                         self.paths.remove(&index);
                         match results.remove(&index.to_string()) {
-                            Some(item) => match item.get("id").and_then(Value::as_u64) {
+                            Some(item) => match self.kind.written_id(&item) {
                                 Some(id) => {
                                     io.written(index, id);
                                     to_read.push((index, id, item));
@@ -443,6 +448,15 @@ impl Batcher {
     /// Reads the written records back for the output, or emits the write
     /// answers when the node asked for IDs only.
     fn read_back_or_emit(&mut self, written: Vec<(usize, u64, Value)>, io: &mut Io) {
+        // An answer that already is the whole record (catalogs and their
+        // elements answer with full models, `created_at` included) needs no
+        // read; amoCRM's usual answers carry the ID and little else.
+        let (whole, written): (Vec<_>, Vec<_>) = written
+            .into_iter()
+            .partition(|(_, _, item)| item.get("created_at").is_some());
+        for (index, _, item) in whole {
+            io.emit(index, item);
+        }
         let entity = match self.kind.reads_back() {
             Some(entity) if self.read_back && !written.is_empty() => entity,
             _ => {

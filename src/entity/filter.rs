@@ -14,6 +14,10 @@ use crate::query::Query;
 
 const F: &str = "Filters";
 
+/// The categories of incoming leads (amoCRM's "unsorted"): calls, e-mails,
+/// web forms and chats.
+pub const UNSORTED_CATEGORIES: [&str; 4] = ["sip", "mail", "forms", "chats"];
+
 fn label(name: &str) -> String {
     format!("{F} › {name}")
 }
@@ -201,6 +205,21 @@ pub fn list_query(entity: &Entity, params: Params) -> Result<Query, InputError> 
         for (i, (pipeline, status)) in statuses(f)?.into_iter().enumerate() {
             q.push(format!("filter[statuses][{i}][pipeline_id]"), pipeline);
             q.push(format!("filter[statuses][{i}][status_id]"), status);
+        }
+    }
+    if has(Filter::Categories) {
+        let categories = f.strings("categories", &label("Categories"))?;
+        if let Some(bad) = categories.iter().find(|c| !UNSORTED_CATEGORIES.contains(c)) {
+            return Err(InputError::new(
+                label("Categories"),
+                format!("\"{bad}\" is not a category; use {}", UNSORTED_CATEGORIES.join(", ")),
+            ));
+        }
+        q.push_list("filter[category]", categories);
+    }
+    if has(Filter::Pipeline) {
+        if let Some(id) = f.id("pipelineId", &label("Pipeline"), "a pipeline")? {
+            q.push("filter[pipeline_id]", id);
         }
     }
     for (filter, key, name, what) in [

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::account::AccountAddress;
 use crate::api_error::{ApiError, ApiErrorKind};
-use crate::engine::{live_items, Io, Operation, RawJson, Replay, Reply, Tag};
+use crate::engine::{send_per_item, Io, Operation, RawJson, Reply, Tag};
 use crate::entity::embed::parse_with;
 use crate::entity::reference::parse_ref;
 use crate::entity::simplify::simplify_record;
@@ -85,19 +85,11 @@ impl Operation for GetRecords {
     fn on_items(&mut self, first: usize, items: Vec<Value>, _last: bool, io: &mut Io) {
         // Every item of the chunk is checked before anything is sent, so a
         // bad parameter stops the node before the first request.
-        let mut requests = Vec::new();
-        for (index, item) in live_items(first, &items) {
-            match self.request(Params::new(item)) {
-                Ok((id, request, simplify)) => {
-                    self.sent.insert(index, (id, simplify));
-                    requests.push((index, request));
-                }
-                Err(e) => io.fail(index, NodeError::input(index, &e)),
-            }
-        }
-        for (index, request) in requests {
-            io.send(Tag::Item(index), request, Replay::Safe);
-        }
+        let sent = send_per_item(first, &items, io, |params| {
+            self.request(params)
+                .map(|(id, request, simplify)| ((id, simplify), request))
+        });
+        self.sent.extend(sent);
     }
 
     fn on_reply(&mut self, tag: Tag, reply: Reply, io: &mut Io) {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::account::AccountAddress;
 use crate::api_error::parse_json;
-use crate::engine::{live_items, Io, Operation, Replay, Reply, Tag};
+use crate::engine::{send_per_item, Io, Operation, Reply, Tag};
 use crate::entity::reference::parse_ref;
 use crate::entity::{EntityRef, RecordId};
 use crate::error::NodeError;
@@ -139,19 +139,8 @@ impl Links {
 
 impl Operation for Links {
     fn on_items(&mut self, first: usize, items: Vec<Value>, _last: bool, io: &mut Io) {
-        let mut requests = Vec::new();
-        for (index, item) in live_items(first, &items) {
-            match self.request(Params::new(item)) {
-                Ok((id, request)) => {
-                    self.sent.insert(index, id);
-                    requests.push((index, request));
-                }
-                Err(e) => io.fail(index, NodeError::input(index, &e)),
-            }
-        }
-        for (index, request) in requests {
-            io.send(Tag::Item(index), request, Replay::Safe);
-        }
+        let sent = send_per_item(first, &items, io, |params| self.request(params));
+        self.sent.extend(sent);
     }
 
     fn on_reply(&mut self, tag: Tag, reply: Reply, io: &mut Io) {

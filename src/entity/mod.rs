@@ -93,6 +93,11 @@ pub enum Filter {
     NextPrice,
     /// `filter[next_date][from|to]`: when the next purchase is expected (customers).
     NextDate,
+    /// Incoming leads' categories: `filter[category][]`.
+    Categories,
+    /// One pipeline, `filter[pipeline_id]=N`, where amoCRM takes a single
+    /// ID (incoming leads).
+    Pipeline,
 }
 
 /// The Get Many filters of the entities that are people or organisations

@@ -19,7 +19,10 @@ pub const COMPLEX_BATCH_LIMIT: usize = 50;
 
 pub struct CreateComplex;
 
-fn contact(params: Params) -> Result<Option<Value>, InputError> {
+/// A new contact from the item's Contact fields (names, phones and e-mails
+/// by field code, responsible user), or `None` when they are all empty.
+/// Incoming leads take the same contact.
+pub fn new_contact(params: Params) -> Result<Option<Value>, InputError> {
     let c = params.object("contact");
     let label = |n: &str| format!("Contact › {n}");
     let mut out = Map::new();
@@ -47,6 +50,12 @@ fn contact(params: Params) -> Result<Option<Value>, InputError> {
         out.insert("responsible_user_id".into(), json!(user.get()));
     }
     Ok((!out.is_empty()).then_some(Value::Object(out)))
+}
+
+/// A new company from Company › Name, or `None` when it is empty.
+pub fn new_company(params: Params) -> Result<Option<Value>, InputError> {
+    let name = params.object("company").string("name", "Company › Name")?.trim();
+    Ok((!name.is_empty()).then(|| json!({ "name": name })))
 }
 
 impl BatchKind for CreateComplex {
@@ -88,16 +97,11 @@ impl BatchKind for CreateComplex {
                 "Contact IDs and Company ID link existing records; this operation creates a new contact and company (use Create, or Link afterwards)",
             ));
         }
-        if let Some(c) = contact(params)? {
+        if let Some(c) = new_contact(params)? {
             embedded.insert("contacts".into(), json!([c]));
         }
-        let company = params
-            .object("company")
-            .string("name", "Company › Name")?
-            .trim()
-            .to_string();
-        if !company.is_empty() {
-            embedded.insert("companies".into(), json!([{ "name": company }]));
+        if let Some(c) = new_company(params)? {
+            embedded.insert("companies".into(), json!([c]));
         }
         if !embedded.contains_key("contacts") && !embedded.contains_key("companies") {
             return Err(InputError::new(

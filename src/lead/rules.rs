@@ -17,7 +17,7 @@ pub struct LeadRules;
 
 /// `(pipeline, status)` from the status picker, whose values are
 /// `pipelineId:statusId` because 142 and 143 exist in every pipeline.
-fn status_of(c: Params, label: &str) -> Result<Option<(Option<u64>, u64)>, InputError> {
+pub fn status_of(c: Params, label: &str) -> Result<Option<(Option<u64>, u64)>, InputError> {
     let Some(value) = c.get("status") else { return Ok(None) };
     let text = match value {
         Value::String(s) if s.trim().is_empty() => return Ok(None),

@@ -61,15 +61,22 @@ test(`npm run demo (n8n ${version}): ready, example workflows run through n8n, C
       }, 60_000, `execution of ${wf.name}`);
       results[wf.name] = execution.status;
     }
-    assert.deepEqual(Object.values(results), ['success', 'success', 'success', 'success'], JSON.stringify(results));
+    assert.deepEqual(Object.values(results), ['success', 'success', 'success', 'success', 'success'], JSON.stringify(results));
     const created = await fetch(`${ready.emulator}/_admin/stats`).then((r) => r.json());
-    assert.equal(created.leadsCreated, 5, 'three leads from the list, two from the web form');
+    assert.equal(created.leadsCreated, 7, 'three leads from the list, two from the web form, two incoming leads');
     // The recipe found John Smith by his phone and created only Lucy Gray.
     const token = (await fetch(`${ready.emulator}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json())).token;
     const find = (q) => fetch(`${ready.emulator}/api/v4/contacts?query=${encodeURIComponent(q)}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => (r.status === 204 ? { _embedded: { contacts: [] } } : r.json()));
     const named = async (name) => (await find(name))._embedded.contacts.filter((c) => c.name === name).length;
     assert.equal(await named('John Smith'), 1, 'no second John Smith');
     assert.equal(await named('Lucy Gray'), 1);
+    // The incoming leads were accepted, and their manager has a task on each.
+    const api = (p) => fetch(`${ready.emulator}${p}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => (r.status === 204 ? null : r.json()));
+    const summary = await api('/api/v4/leads/unsorted/summary');
+    assert.deepEqual([summary.total, summary.accepted], [2, 2]);
+    const tasks = (await api('/api/v4/tasks?filter[responsible_user_id]=8000002&limit=250'))._embedded.tasks.filter((t) => t.text.startsWith('Call back about: '));
+    assert.equal(tasks.length, 2);
+    assert.ok(tasks.every((t) => t.entity_type === 'leads'));
 
     child.kill('SIGINT');
     const { code } = await exited;

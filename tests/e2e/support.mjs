@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { after, before } from 'node:test';
+
 import { RunResult, createN8nInstance, newId, npmPack } from './harness/index.mjs';
 import { startEmulator } from '../emulator/server.mjs';
 
@@ -19,6 +21,8 @@ export const CONTACT_NODE = `${PKG}.amoCrmContact`;
 export const COMPANY_NODE = `${PKG}.amoCrmCompany`;
 export const TASK_NODE = `${PKG}.amoCrmTask`;
 export const CUSTOMER_NODE = `${PKG}.amoCrmCustomer`;
+export const INCOMING_LEAD_NODE = `${PKG}.amoCrmIncomingLead`;
+export const CATALOG_NODE = `${PKG}.amoCrmCatalog`;
 export const TRIGGER_NODE = `${PKG}.amoCrmTrigger`;
 
 export const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4')
@@ -104,6 +108,27 @@ export async function emulator(options = {}) {
 /** A fresh n8n of `version` with the package installed. */
 export async function n8nWithPackage(version, env = {}) {
   return await createN8nInstance({ version, packageTarball: await packageTarball(), env });
+}
+
+/**
+ * An emulator and an n8n of `version` with the package and a long-lived
+ * credential, for the tests of one describe: registers its before and after
+ * hooks, and returns the object whose `amo`, `n8n`, `token` and `cred` the
+ * before hook sets.
+ */
+export function perVersion(version, emulatorOptions = { seed: 'base', rateLimit: 7 }) {
+  const env = {};
+  before(async () => {
+    env.amo = await emulator(emulatorOptions);
+    env.token = await env.amo.longLivedToken();
+    env.n8n = await n8nWithPackage(version);
+    [env.cred] = await env.n8n.importCredentials([longLivedCredential(env.amo, env.token)]);
+  });
+  after(async () => {
+    await env.n8n?.cleanup();
+    await env.amo?.close();
+  });
+  return env;
 }
 
 export function longLivedCredential(amo, token, extra = {}) {

@@ -87,9 +87,10 @@ export function getUnsorted(ctx) {
   return u && u.status === 'new' ? hal(serializeUnsorted(ctx, u)) : noContent();
 }
 
-/** GET /api/v4/leads/unsorted/summary: filter[created_at] (int = from, or {from,to}), filter[pipeline_id]. */
+/** GET /api/v4/leads/unsorted/summary: filter[uid] (str|list), filter[created_at] (int = from, or {from,to}), filter[pipeline_id]. */
 export function unsortedSummary(ctx) {
   const f = isObj(ctx.query.filter) ? ctx.query.filter : {};
+  const uids = f.uid !== undefined ? new Set(scalars(f.uid).map((s) => s.toLowerCase())) : null;
   let created = null;
   if (typeof f.created_at === 'string') { const [from] = intList(f.created_at, 'filter.created_at'); created = (x) => x >= from; }
   else if (f.created_at !== undefined) created = rangePred(f.created_at, 'filter.created_at');
@@ -98,7 +99,7 @@ export function unsortedSummary(ctx) {
   let sorted = 0;
   let sortTime = 0;
   for (const u of ctx.state.data.unsorted.values()) {
-    if ((created && !created(u.created_at)) || (pipes && !pipes.has(u.pipeline_id))) continue;
+    if ((created && !created(u.created_at)) || (pipes && !pipes.has(u.pipeline_id)) || (uids && !uids.has(u.uid))) continue;
     out.total++;
     out.categories[u.category].total++;
     if (u.status === 'accepted' || u.status === 'linked') out.accepted++;

@@ -203,6 +203,12 @@ describe('unsorted (incoming leads)', () => {
     assert.equal(typeof r.body.average_sort_time, 'number');
     r = await env.api.get('/api/v4/leads/unsorted/summary?filter[pipeline_id]=7000002');
     assert.deepEqual([r.body.total, r.body.accepted], [1, 1]);
+    // D:unsorted-api documents filter[uid] (one or a list) for the summary too.
+    const [a, b] = created.map((u) => u.uid);
+    r = await env.api.get(`/api/v4/leads/unsorted/summary?filter[uid][]=${a}&filter[uid][]=${b}`);
+    assert.equal(r.body.total, 2);
+    r = await env.api.get(`/api/v4/leads/unsorted/summary?filter[uid]=${a}`);
+    assert.equal(r.body.total, 1);
     const stats = await env.admin('GET', '/_admin/stats');
     assert.ok(stats.calls['POST /api/v4/leads/unsorted/{uid}/accept']['200'] >= 2);
     assert.ok(stats.calls['DELETE /api/v4/leads/unsorted/{uid}/decline']['200'] >= 1);

@@ -1,6 +1,35 @@
+import type { INodeProperties } from 'n8n-workflow';
 import type { EntityOperation } from '../../shared/entity/operation';
 import { customFields, writeOptions } from '../../shared/entity/fields';
 import { LEAD, newLeadFields } from './lead';
+
+/** A new contact made with the record (src/lead/complex.rs `new_contact`); incoming leads bring one too. */
+export const newContact: INodeProperties = {
+	displayName: 'Contact',
+	name: 'contact',
+	type: 'collection',
+	placeholder: 'Add Contact Field',
+	default: {},
+	description: 'The new contact created with the lead',
+	options: [
+		{ displayName: 'Email', name: 'email', type: 'string', default: '', placeholder: 'name@email.com', description: 'One or more emails separated by commas' },
+		{ displayName: 'First Name', name: 'firstName', type: 'string', default: '' },
+		{ displayName: 'Last Name', name: 'lastName', type: 'string', default: '' },
+		{ displayName: 'Name', name: 'name', type: 'string', default: '', description: 'Full name, if not given as first and last name' },
+		{ displayName: 'Phone', name: 'phone', type: 'string', default: '', placeholder: '+7 900 000-00-00', description: 'One or more phone numbers separated by commas' },
+	],
+};
+
+/** A new company made with the record (src/lead/complex.rs `new_company`). */
+export const newCompany: INodeProperties = {
+	displayName: 'Company',
+	name: 'company',
+	type: 'collection',
+	placeholder: 'Add Company Field',
+	default: {},
+	description: 'The new company created with the lead',
+	options: [{ displayName: 'Name', name: 'name', type: 'string', default: '' }],
+};
 
 /** Create with Contact and Company: amoCRM's "complex" create (src/lead/complex.rs). */
 export const createComplex: EntityOperation = {
@@ -21,30 +50,8 @@ export const createComplex: EntityOperation = {
 			placeholder: 'Call-back request',
 			description: 'Name of the lead',
 		},
-		{
-			displayName: 'Contact',
-			name: 'contact',
-			type: 'collection',
-			placeholder: 'Add Contact Field',
-			default: {},
-			description: 'The new contact created with the lead',
-			options: [
-				{ displayName: 'Email', name: 'email', type: 'string', default: '', placeholder: 'name@email.com', description: 'One or more emails separated by commas' },
-				{ displayName: 'First Name', name: 'firstName', type: 'string', default: '' },
-				{ displayName: 'Last Name', name: 'lastName', type: 'string', default: '' },
-				{ displayName: 'Name', name: 'name', type: 'string', default: '', description: 'Full name, if not given as first and last name' },
-				{ displayName: 'Phone', name: 'phone', type: 'string', default: '', placeholder: '+7 900 000-00-00', description: 'One or more phone numbers separated by commas' },
-			],
-		},
-		{
-			displayName: 'Company',
-			name: 'company',
-			type: 'collection',
-			placeholder: 'Add Company Field',
-			default: {},
-			description: 'The new company created with the lead',
-			options: [{ displayName: 'Name', name: 'name', type: 'string', default: '' }],
-		},
+		newContact,
+		newCompany,
 		{
 			displayName: 'Additional Fields',
 			name: 'additionalFields',

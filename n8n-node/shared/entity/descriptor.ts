@@ -46,6 +46,17 @@ export interface EntityUi {
 	customFields: boolean;
 	/** What Create and Update are told they can set, for the operation list. */
 	writeSummary: string;
+	/**
+	 * Parameters that choose where the records live (the catalog of catalog
+	 * elements): shown for every operation of the resource, read for every
+	 * item, and sent with every dropdown lookup.
+	 */
+	scope?: INodeProperties[];
+}
+
+/** The scope parameters' names, which dropdowns of the resource depend on. */
+export function scopeNames(e: EntityUi): string[] {
+	return (e.scope ?? []).map((p) => p.name);
 }
 
 /** n8n's expression hint, added to dropdowns that also take an ID. */

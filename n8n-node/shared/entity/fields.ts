@@ -2,7 +2,29 @@
 // (src/entity/record.rs, src/entity/filter.rs).
 
 import type { INodeProperties } from 'n8n-workflow';
-import { EXPRESSION_HINT, type EntityUi } from './descriptor';
+import { EXPRESSION_HINT, scopeNames, type EntityUi } from './descriptor';
+
+/**
+ * A dropdown the account fills (pipelines, users, catalogs, …) that also
+ * takes an ID; `displayName` ends with "Name or ID", as n8n's lint wants.
+ */
+export function accountOption(
+	displayName: string,
+	name: string,
+	loadOptionsMethod: string,
+	description: string,
+	extra: Partial<INodeProperties> = {},
+): INodeProperties {
+	return {
+		displayName,
+		name,
+		type: 'options',
+		typeOptions: { loadOptionsMethod },
+		default: '',
+		description: `${description} ${EXPRESSION_HINT}`,
+		...extra,
+	};
+}
 
 export function responsibleUser(e: EntityUi): INodeProperties {
 	return {
@@ -98,7 +120,7 @@ function customFieldMapper(e: EntityUi): INodeProperties {
 		default: { mappingMode: 'defineBelow', value: null },
 		description: `Values for the account's ${e.noun} custom fields. Fields left out or left empty are not changed; to empty a field, use Custom Fields to Clear.`,
 		typeOptions: {
-			loadOptionsDependsOn: ['authentication'],
+			loadOptionsDependsOn: ['authentication', ...scopeNames(e)],
 			resourceMapper: {
 				resourceMapperMethod: 'getCustomFieldColumns',
 				mode: 'add',
@@ -120,7 +142,7 @@ export function customFieldsToClear(e: EntityUi): INodeProperties {
 		displayName: 'Custom Fields to Clear',
 		name: 'customFieldsToClear',
 		type: 'multiOptions',
-		typeOptions: { loadOptionsMethod: 'getCustomFields' },
+		typeOptions: { loadOptionsMethod: 'getCustomFields', ...(e.scope ? { loadOptionsDependsOn: scopeNames(e) } : {}) },
 		default: [],
 		description: `${e.label} custom fields to empty in amoCRM. Clearing is a separate choice so that an input left empty never wipes data. ${EXPRESSION_HINT}`,
 	};
@@ -202,6 +224,11 @@ export function mapping(e: EntityUi, example: string): INodeProperties {
 			},
 		],
 	};
+}
+
+/** A Filters collection of `options`. */
+export function filtersCollection(options: INodeProperties[]): INodeProperties {
+	return { displayName: 'Filters', name: 'filters', type: 'collection', placeholder: 'Add Filter', default: {}, options };
 }
 
 /** Return All, and Limit when not. */

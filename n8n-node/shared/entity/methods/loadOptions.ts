@@ -37,6 +37,14 @@ export async function getCustomerStatuses(this: ILoadOptionsFunctions): Promise<
 	return await options(this, 'listCustomerStatuses');
 }
 
+export async function getCatalogs(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listCatalogs');
+}
+
+export async function getPriceFields(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return await options(this, 'listPriceFields');
+}
+
 export async function getCustomFields(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	const { fields } = (await lookup(this, 'listCustomFields')) as { fields: Array<{ id: string; name: string; type: string }> };
 	return fields.map((f) => ({ name: f.name, value: f.id, description: `${f.type} field ${f.id}` }));

@@ -17,6 +17,27 @@ function resourceOf(ctx: ILoadOptionsFunctions): string {
 }
 
 /**
+ * Node parameters that choose where a resource's records live (the Catalog
+ * node's catalog, see EntityUi.scope): every lookup carries their current
+ * values, so that the core reads that catalog's fields and elements.
+ */
+const SCOPE = ['catalogId'];
+
+function scopeOf(ctx: ILoadOptionsFunctions): IDataObject {
+	const out: IDataObject = {};
+	for (const name of SCOPE) {
+		let value: unknown;
+		try {
+			value = ctx.getCurrentNodeParameter(name);
+		} catch {
+			// Not a parameter of this node.
+		}
+		if (value !== undefined && value !== null && value !== '') out[name] = value as IDataObject[keyof IDataObject];
+	}
+	return out;
+}
+
+/**
  * Runs a core lookup operation that emits one object. Its error is thrown as
  * a plain one: the editor shows a dropdown's error by its message, and an API
  * error's response object would read "[object Object]" there.
@@ -42,6 +63,7 @@ export async function lookup(
 ): Promise<IDataObject> {
 	const credentialType = ctx.getNodeParameter('authentication', 'amoCrmKommoApi') as string;
 	const resource = other ?? resourceOf(ctx);
+	params = { ...scopeOf(ctx), ...params };
 	if (!cache) return await fetchOnce(ctx, credentialType, resource, operation, params);
 	const credentialId = ctx.getNode().credentials?.[credentialType]?.id ?? 'unsaved';
 	const key = JSON.stringify([credentialType, credentialId, resource, operation, params]);

@@ -10,17 +10,17 @@ export const manualOnly = (p: INodeProperties): INodeProperties => ({
 });
 
 export function create(e: EntityUi, example: string): EntityOperation {
-	const manual: INodeProperties[] = [
-		...e.createPrimary,
-		{
+	const manual: INodeProperties[] = [...e.createPrimary];
+	if (e.createFields.length) {
+		manual.push({
 			displayName: 'Additional Fields',
 			name: 'additionalFields',
 			type: 'collection',
 			placeholder: 'Add Field',
 			default: {},
 			options: e.createFields,
-		},
-	];
+		});
+	}
 	if (e.customFields) manual.push(...customFields(e));
 	return {
 		option: {
