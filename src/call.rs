@@ -12,12 +12,30 @@ use crate::entity::{self, EntityRef, Planned};
 use crate::error::{ErrorKind, NodeError};
 use crate::http::{Outcome, Request, Response, TransportFailure};
 use crate::process::Process;
-use crate::ratelimit::DEFAULT_PER_SECOND;
+use crate::ratelimit::{Limit, DEFAULT_PER_SECOND};
 
 /// Upper bound for the credential's request-rate setting: far above amoCRM's
 /// documented 7/s, to allow accounts with a raised limit, and low enough that a
 /// typo cannot get the server's IP banned in seconds.
 pub const MAX_PER_SECOND: u32 = 50;
+
+/// The most n8n processes a credential can say share its account.
+pub const MAX_PROCESSES: u32 = 32;
+
+/// A whole-number credential setting, or its default when absent.
+fn whole_setting(value: Option<f64>, field: &str, default: u32, max: u32, hint: &str) -> Result<u32, NodeError> {
+    match value {
+        None => Ok(default),
+        Some(r) if r.fract() == 0.0 && (1.0..=f64::from(max)).contains(&r) => Ok(r as u32),
+        Some(r) => Err(NodeError::new(
+            ErrorKind::Input,
+            format!(
+                "Credential field \"{field}\": {} is not allowed; use a whole number from 1 to {max}{hint}",
+                serde_json::Value::from(r)
+            ),
+        )),
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +51,10 @@ pub struct CallInput {
     pub more: bool,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
+    /// How many n8n processes the credential says spend on the account.
+    #[serde(default)]
+    pub sharing_processes: Option<f64>,
+
     /// How the credential authenticates: `longLivedToken`, `oauth` (tokens
     /// managed by this package) or `oauth2` (n8n's OAuth2 credential).
     #[serde(default)]
@@ -133,7 +155,7 @@ pub struct Call {
     driver: Driver,
     scope: String,
     account_key: String,
-    per_second: u32,
+    limit: Limit,
     first_items: Option<(Vec<Value>, bool)>,
 }
 
@@ -142,18 +164,22 @@ impl Call {
         let input: CallInput = serde_json::from_str(input_json)
             .map_err(|e| NodeError::internal(format!("the node sent the core unreadable input: {e}")))?;
         let account = AccountAddress::from_config(&input.account)?;
-        let per_second = match input.requests_per_second {
-            None => DEFAULT_PER_SECOND,
-            Some(r) if r.fract() == 0.0 && (1.0..=MAX_PER_SECOND as f64).contains(&r) => r as u32,
-            Some(r) => {
-                return Err(NodeError::new(
-                    ErrorKind::Input,
-                    format!(
-                        "Credential field \"Requests per Second\": {} is not allowed; use a whole number from 1 to {MAX_PER_SECOND} (amoCRM allows 7)",
-                        serde_json::Value::from(r)
-                    ),
-                ))
-            }
+
+        let limit = Limit {
+            per_second: whole_setting(
+                input.requests_per_second,
+                "Requests per Second",
+                DEFAULT_PER_SECOND,
+                MAX_PER_SECOND,
+                " (amoCRM allows 7)",
+            )?,
+            processes: whole_setting(
+                input.sharing_processes,
+                "n8n Processes Sharing the Account",
+                1,
+                MAX_PROCESSES,
+                "",
+            )?,
         };
         let account_key = account.origin().to_string();
         let probe = Request::get(account.url(REAUTH_PROBE_PATH));
@@ -167,7 +193,7 @@ impl Call {
             driver,
             scope: input.credential,
             account_key,
-            per_second,
+            limit,
             first_items: Some((input.items, !input.more)),
         })
     }
@@ -195,7 +221,7 @@ impl Call {
             .driver
             .on_outcome(id, Outcome::Response(response), env(process, now_ms, &self.scope));
         if step.throttled {
-            process.limiter.throttle(&self.account_key, now_ms);
+            process.limiter.throttle(&self.account_key);
         }
         step
     }
@@ -214,15 +240,16 @@ impl Call {
             env(process, now_ms, &self.scope),
         );
         if step.throttled {
-            process.limiter.throttle(&self.account_key, now_ms);
+            process.limiter.throttle(&self.account_key);
         }
         step
     }
 
-    /// Asks the account's shared budget for a send now: 0 when granted,
-    /// else how long to wait before asking again.
+    /// Asks the account's shared budget for a send at `now_ms` on a
+    /// monotonic clock: 0 when granted, else how long to wait before asking
+    /// again.
     pub fn acquire(&self, process: &mut Process, now_ms: f64) -> f64 {
-        process.limiter.acquire(&self.account_key, now_ms, self.per_second)
+        process.limiter.acquire(&self.account_key, now_ms, self.limit)
     }
 }
 
@@ -231,5 +258,46 @@ fn env<'a>(process: &'a mut Process, now_ms: f64, scope: &'a str) -> Env<'a> {
         now_ms,
         metadata: &mut process.metadata,
         scope,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepare(extra: &str) -> Result<Call, NodeError> {
+        Call::prepare(&format!(
+            r#"{{"resource":"lead","operation":"get","account":{{"environment":"local","baseUrl":"http://127.0.0.1:9"}}{extra}}}"#
+        ))
+    }
+
+    #[test]
+    fn the_credentials_rate_settings_make_one_limit() {
+        assert_eq!(prepare("").ok().unwrap().limit, Limit::DEFAULT);
+        let call = prepare(r#","requestsPerSecond":5,"sharingProcesses":2"#).ok().unwrap();
+        assert_eq!(
+            call.limit,
+            Limit {
+                per_second: 5,
+                processes: 2
+            }
+        );
+        assert_eq!(call.limit.ceiling(), 2.5);
+    }
+
+    #[test]
+    fn a_bad_rate_setting_names_the_credential_field() {
+        for (extra, field) in [
+            (r#","requestsPerSecond":0"#, "Requests per Second"),
+            (r#","requestsPerSecond":7.5"#, "Requests per Second"),
+            (r#","sharingProcesses":0"#, "n8n Processes Sharing the Account"),
+            (r#","sharingProcesses":33"#, "n8n Processes Sharing the Account"),
+        ] {
+            let message = prepare(extra).err().unwrap().message;
+            assert!(
+                message.starts_with(&format!("Credential field \"{field}\"")),
+                "{message}"
+            );
+        }
     }
 }

@@ -128,7 +128,8 @@ impl NodeCall {
 
     /// Asks the account's request budget, shared by the whole process, for
     /// a send now: 0 means granted (send at once), anything else is how many
-    /// milliseconds to wait before asking again.
+    /// milliseconds to wait before asking again. `now_ms` is on a
+    /// monotonic clock (`performance.now()`), not the wall clock.
     pub fn acquire(&self, now_ms: f64) -> f64 {
         match &self.call {
             Ok(call) => with_process(|p| call.acquire(p, now_ms)),

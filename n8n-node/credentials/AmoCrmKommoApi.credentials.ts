@@ -12,7 +12,7 @@ import { accountOrigin, checkOwnUrl } from '../shared/core';
 import { NOT_CONNECTED_PREFIX } from '../shared/http';
 import { addressFields } from '../shared/credentials';
 import { renewTokens } from '../shared/oauth';
-import { accountProperties } from './accountProperties';
+import { accountProperties, rateProperties } from './accountProperties';
 
 const oauthOnly = { show: { connectionType: ['oauth'] } };
 
@@ -128,15 +128,7 @@ export class AmoCrmKommoApi implements ICredentialType {
 				'A one-time code from Keys and scopes (valid 20 minutes). It is exchanged for tokens on first use; paste a new one only to reconnect.',
 			displayOptions: oauthOnly,
 		},
-		{
-			displayName: 'Requests per Second',
-			name: 'requestsPerSecond',
-			type: 'number',
-			default: 7,
-			typeOptions: { minValue: 1, maxValue: 50 },
-			description:
-				'Most requests sent to this account per second by this n8n process, across all workflows. amoCRM allows 7; lower it if other integrations use the same account.',
-		},
+		...rateProperties,
 		{
 			// Keeps the credential out of n8n's HTTP Request node, which would
 			// otherwise send the token to any URL typed into it.

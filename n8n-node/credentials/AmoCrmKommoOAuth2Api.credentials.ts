@@ -1,4 +1,5 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import { rateProperties } from './accountProperties';
 
 // The account host is built by n8n expressions (the Rust core cannot run
 // there), so they only ever produce {letters, digits, hyphens}.{closed zone
@@ -95,15 +96,7 @@ export class AmoCrmKommoOAuth2Api implements ICredentialType {
 		},
 		{ displayName: 'Scope', name: 'scope', type: 'hidden', default: '' },
 		{ displayName: 'Authentication', name: 'authentication', type: 'hidden', default: 'body' },
-		{
-			displayName: 'Requests per Second',
-			name: 'requestsPerSecond',
-			type: 'number',
-			default: 7,
-			typeOptions: { minValue: 1, maxValue: 50 },
-			description:
-				'Most requests sent to this account per second by this n8n process, across all workflows. amoCRM allows 7.',
-		},
+		...rateProperties,
 		{
 			displayName: 'Allowed HTTP Request Domains',
 			name: 'allowedHttpRequestDomains',

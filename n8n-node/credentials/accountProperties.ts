@@ -52,3 +52,30 @@ export const accountProperties: INodeProperties[] = [
 		displayOptions: { show: { environment: ['local'] } },
 	},
 ];
+
+/**
+ * How fast the package may spend the account's request budget; shared by
+ * both credential types. The core keeps one budget per account per n8n
+ * process, and lowers this process's share by itself when other processes
+ * (queue-mode workers) spend on the same account.
+ */
+export const rateProperties: INodeProperties[] = [
+	{
+		displayName: 'Requests per Second',
+		name: 'requestsPerSecond',
+		type: 'number',
+		default: 7,
+		typeOptions: { minValue: 1, maxValue: 50 },
+		description:
+			'Most requests sent to this account per second, across all workflows. amoCRM allows 7; lower it if other integrations use the same account.',
+	},
+	{
+		displayName: 'n8n Processes Sharing the Account',
+		name: 'sharingProcesses',
+		type: 'number',
+		default: 1,
+		typeOptions: { minValue: 1, maxValue: 32 },
+		description:
+			'In queue mode, how many n8n processes (workers, and the main process if it runs executions) use this account at once: each then keeps to its part of Requests per Second. Leave 1 to let each process find its share by itself (it slows down when amoCRM answers 429).',
+	},
+];

@@ -71,6 +71,8 @@ export interface CallInput {
 	/** The credential's ID: the core keeps cached account metadata per credential. */
 	credential?: string;
 	requestsPerSecond?: number;
+	/** The credential's static divisor of the account's rate (queue mode). */
+	sharingProcesses?: number;
 	auth: AuthMode;
 }
 
@@ -145,7 +147,9 @@ export class CoreCall {
 	 * when granted, else milliseconds to wait before asking again.
 	 */
 	acquire(): Result<number> {
-		return guarded(() => this.handle.acquire(Date.now()));
+		// A monotonic clock: a wall-clock step (NTP, a suspended laptop) must
+		// neither stall the account's budget nor release a burst.
+		return guarded(() => this.handle.acquire(performance.now()));
 	}
 
 	free(): void {

@@ -40,6 +40,8 @@ export function authMode(type: string, credentials: ICredentialDataDecryptedObje
 	return credentials.connectionType === 'oauth' ? 'oauth' : 'longLivedToken';
 }
 
-export function requestsPerSecond(credentials: ICredentialDataDecryptedObject): number | undefined {
-	return typeof credentials.requestsPerSecond === 'number' ? credentials.requestsPerSecond : undefined;
+/** The credential's rate settings, as the core reads them (it checks them). */
+export function rateSettings(credentials: ICredentialDataDecryptedObject): { requestsPerSecond?: number; sharingProcesses?: number } {
+	const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
+	return { requestsPerSecond: number(credentials.requestsPerSecond), sharingProcesses: number(credentials.sharingProcesses) };
 }

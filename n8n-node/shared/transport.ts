@@ -16,7 +16,7 @@ import type {
 	IPollFunctions,
 } from 'n8n-workflow';
 import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit, type Step } from './core';
-import { addressFields, authMode, requestsPerSecond } from './credentials';
+import { addressFields, authMode, rateSettings } from './credentials';
 import { toNodeError } from './errors';
 import { bodyBytesOrText, failureOf, lowerCaseHeaders } from './http';
 
@@ -63,7 +63,7 @@ export async function runOperation(
 		credential: ctx.getNode().credentials?.[credentialType]?.id ?? '',
 		account: addressFields(credentials, credentialType),
 		auth: authMode(credentialType, credentials),
-		requestsPerSecond: requestsPerSecond(credentials),
+		...rateSettings(credentials),
 	});
 	if (!created.ok) return created.error;
 	const call = created.value;
