@@ -71,6 +71,38 @@ describe('rate limit (7 req/s per token, sliding window)', () => {
     assert.equal(byBody.take('k', 7, 1050), false);
   });
 
+  test('repeated 429s ban the token (403 HTML for everything) until the admin resets; 429s spread out do not', async () => {
+    await env.admin('POST', '/_admin/config', { banAfter429s: 5, ban429WindowMs: 2000 });
+    try {
+      await sleep(1100);
+      const c = client(env.emu, await freshToken());
+      await env.admin('POST', '/_admin/stats/reset');
+      // 4 × 429 in one burst, then the window passes: not banned.
+      let codes = (await Promise.all(Array.from({ length: 11 }, () => c.get('/api/v4/account')))).map((r) => r.status);
+      assert.equal(codes.filter((s) => s === 429).length, 4);
+      await sleep(2100);
+      codes = (await Promise.all(Array.from({ length: 11 }, () => c.get('/api/v4/account')))).map((r) => r.status);
+      assert.equal(codes.filter((s) => s === 429).length, 4, 'the first four are outside the window now');
+      // A fifth within the window bans.
+      codes = (await Promise.all(Array.from({ length: 2 }, () => c.get('/api/v4/account')))).map((r) => r.status);
+      assert.deepEqual(codes, [429, 403]);
+      await sleep(1100);
+      const banned = await c.get('/api/v4/account');
+      assert.equal(banned.status, 403);
+      assert.match(banned.text, /403 Forbidden/);
+      const other = client(env.emu, await freshToken());
+      assert.equal((await other.get('/api/v4/account')).status, 200, 'other tokens are not banned');
+      const stats = await env.admin('GET', '/_admin/stats');
+      assert.equal(stats.rateLimited, 9);
+      assert.equal(stats.banned, 2);
+      assert.ok(stats.bannedAt);
+      await env.admin('POST', '/_admin/reset', {});
+      assert.equal((await c.get('/api/v4/account')).status, 200, 'lifted by the admin');
+    } finally {
+      await env.admin('POST', '/_admin/config', { banAfter429s: 0 });
+    }
+  });
+
   test('rateLimit can be switched off at runtime', async () => {
     await env.admin('POST', '/_admin/config', { rateLimit: 0 });
     try {

@@ -9,6 +9,8 @@
 export class RateLimiter {
   constructor() {
     this.windows = new Map(); // key → timestamps (ms, real time) of accepted requests
+    this.refusals = new Map(); // key → timestamps of recent 429s
+    this.bannedKeys = new Set();
     this.lastSweep = Date.now();
   }
 
@@ -31,6 +33,24 @@ export class RateLimiter {
     return true;
   }
 
+  /**
+   * Records a 429 for `key`; returns true when that makes it `banAfter` 429s
+   * within `windowMs` (0 never bans): the key is banned from then on.
+   */
+  refused(key, nowMs, banAfter, windowMs) {
+    if (!banAfter) return false;
+    let times = this.refusals.get(key);
+    if (!times) this.refusals.set(key, (times = []));
+    times.push(nowMs);
+    while (times.length && times[0] <= nowMs - windowMs) times.shift();
+    if (times.length >= banAfter) this.bannedKeys.add(key);
+    return this.bannedKeys.has(key);
+  }
+
+  banned(key) {
+    return this.bannedKeys.has(key);
+  }
+
   sweep(nowMs) {
     this.lastSweep = nowMs;
     for (const [k, w] of this.windows) if (!w.length || w[w.length - 1] <= nowMs - 1000) this.windows.delete(k);
@@ -38,6 +58,8 @@ export class RateLimiter {
 
   reset() {
     this.windows.clear();
+    this.refusals.clear();
+    this.bannedKeys.clear();
   }
 }
 

@@ -260,8 +260,17 @@ export async function startEmulator(options = {}) {
     try {
       if (path === '/api/v4' || path.startsWith('/api/v4/')) {
         // 2. rate limit per token, before auth (nginx layer); a 429 does not perform the request.
-        if (!limiter.take(rateKey(req), state.config.rateLimit, startedAt)) {
+        const key = rateKey(req);
+        if (limiter.banned(key)) {
+          state.stats.banned++;
+          writeResponse(res, { status: 403, body: nginxHtml(403), contentType: HTML }, requestId);
+          return finish(403);
+        }
+        if (!limiter.take(key, state.config.rateLimit, startedAt)) {
           state.stats.rateLimited++;
+          if (limiter.refused(key, startedAt, state.config.banAfter429s, state.config.ban429WindowMs)) {
+            state.stats.bannedAt ??= new Date(startedAt).toISOString();
+          }
           writeResponse(res, { status: 429, body: nginxHtml(429), contentType: HTML }, requestId);
           return finish(429);
         }

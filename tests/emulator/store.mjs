@@ -17,6 +17,13 @@ export function defaultConfig(options = {}) {
   return {
     // reference "Errors and limits": ≤ 7 req/s; 0/false disables the limiter.
     rateLimit: rl === false || rl === 0 ? 0 : Number.isFinite(rl) ? rl : 7,
+    // Reference "Errors and limits": clients that keep hitting the limit get
+    // an IP ban, a 403 HTML page for every request, which only amoCRM's
+    // support lifts. The threshold is not published. Emulator: this many 429s
+    // within ban429WindowMs bans the token until the admin lifts it
+    // (POST /_admin/reset); 0 (default) never bans.
+    banAfter429s: options.banAfter429s ?? 0,
+    ban429WindowMs: options.ban429WindowMs ?? 60_000,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 86400, // reference: access 86400 s
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 90 * 86400, // reference: refresh 3 months
     authCodeTtlSeconds: options.authCodeTtlSeconds ?? 20 * 60, // reference: code 20 min
@@ -51,6 +58,9 @@ export function newStats(state) {
     leadsCreated: 0,
     leadsUpdated: 0,
     rateLimited: 0,
+    // Requests refused because their token was banned, and when the ban began.
+    banned: 0,
+    bannedAt: null,
     faultsFired: 0,
     dropped: 0,
     webhookDeliveries: { ok: 0, failed: 0 },
