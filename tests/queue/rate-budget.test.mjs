@@ -1,0 +1,47 @@
+// Two n8n queue-mode workers spending on one amoCRM account at once (issue
+// 6/6 §3): with the emulator at amoCRM's 7 requests/s and a ban after 10 ×
+// 429 in a minute, each worker runs Create 5,000 + Return All 10,000.
+//   - the adaptive share alone (the credential's defaults): no ban, at most
+//     2 % of requests answered 429, every item done, at least 80 % of the
+//     bound of 7 requests/s;
+//   - with the credential's static divisor (2 processes): no 429 at all.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { describeRun, runSharedAccount, sharedAccountCluster } from './shared-account.mjs';
+
+let cluster;
+before(async () => {
+  cluster = await sharedAccountCluster({ version: '2.40.7', workers: 2 });
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+function checkDone(r) {
+  const said = describeRun(r);
+  assert.equal(r.banned, 0, `banned: ${said}`);
+  assert.equal(r.bannedAt, null, said);
+  for (const e of r.executions) assert.equal(e.status, 'success', `${said}\n${e.error ?? ''}`);
+  const workers = r.executions.map((e) => e.worker);
+  assert.ok(!workers.includes(null) && new Set(workers).size === r.workers, `each worker ran one execution: ${said}`);
+  assert.equal(r.leadsCreated, r.workers * r.creates, said);
+  assert.deepEqual(r.executions.map((e) => e.read), [r.reads, r.reads], said);
+  return said;
+}
+
+test('two workers on one account, adaptive share: no ban, ≤ 2 % 429s, every item, ≥ 80 % of the bound', async (t) => {
+  const r = await runSharedAccount(cluster, { processes: 1 });
+  const said = checkDone(r);
+  t.diagnostic(`[queue] ${said}`);
+  assert.ok(r.refusedShare <= 0.02, said);
+  assert.ok(r.shareOfBound >= 0.8, said);
+});
+
+test('two workers on one account, static divisor 2: no 429 at all', async (t) => {
+  const r = await runSharedAccount(cluster, { processes: 2 });
+  const said = checkDone(r);
+  t.diagnostic(`[queue] ${said}`);
+  assert.equal(r.refused, 0, said);
+});
