@@ -14,13 +14,14 @@ import type {
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 	IPollFunctions,
+	IWebhookFunctions,
 } from 'n8n-workflow';
 import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit, type Step } from './core';
 import { addressFields, authMode, requestsPerSecond } from './credentials';
 import { toNodeError } from './errors';
 import { bodyBytesOrText, failureOf, lowerCaseHeaders } from './http';
 
-export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IPollFunctions;
+export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IPollFunctions | IWebhookFunctions;
 
 export type Operation = Pick<CallInput, 'resource' | 'operation'> & { continueOnFail?: boolean };
 

@@ -43,6 +43,8 @@ pub struct PollEvents {
     stage: Stage,
     fetch: Option<Enricher>,
     page: u32,
+    /// The first poll of a trigger starting now: read, emit nothing.
+    prime: bool,
 }
 
 impl PollEvents {
@@ -52,6 +54,7 @@ impl PollEvents {
             stage: Stage::Idle,
             fetch: None,
             page: 0,
+            prime: false,
         }
     }
 
@@ -78,10 +81,10 @@ impl PollEvents {
             })?,
             None => match params.string("startFrom", "Start From")? {
                 "" | "now" => {
-                    // Nothing old: the first poll only notes the time.
-                    self.stage = Stage::Over;
-                    io.emit(0, json!({ CURSOR_KEY: Cursor::at(now_s) }));
-                    return Ok(());
+                    // Nothing old: the first poll notes the second, and the
+                    // events already in it as seen (one request).
+                    self.prime = true;
+                    Cursor::at(now_s)
                 }
                 "date" => Cursor::at(
                     params
@@ -113,6 +116,17 @@ impl PollEvents {
     fn step(&mut self, next: Next, io: &mut Io) {
         match next {
             Next::Page(path) => self.send(path, io),
+            Next::Done { emit, cursor } if self.prime => {
+                // Everything read is older than the trigger: seen, not emitted.
+                let mut cursor = cursor;
+                for e in emit.iter().filter(|e| e.created_at == cursor.since) {
+                    if !cursor.seen.contains(&e.id) {
+                        cursor.seen.push(e.id.clone());
+                    }
+                }
+                cursor.seen.sort();
+                self.emit(Vec::new(), Some(cursor), io);
+            }
             Next::Done { emit, cursor } => {
                 let events = emit.into_iter().map(|e| e.json).collect();
                 self.deliver(events, Some(cursor), io);
@@ -256,10 +270,28 @@ mod tests {
     }
 
     #[test]
-    fn the_first_poll_from_now_notes_the_time_and_sends_nothing() {
+    fn the_first_poll_from_now_notes_the_second_and_its_events_and_emits_nothing() {
         let mut r = run(1_700_000_000);
-        let s = r.start(vec![json!({"startFrom": "now"})]);
-        assert!(s.requests.is_empty() && s.done);
+        let s = r.start(vec![json!({"startFrom": "now", "filters": {"types": ["lead_added"]}})]);
+        assert_eq!(
+            s.requests[0].request.url,
+            "https://shop.amocrm.ru/api/v4/events?filter[type][0]=lead_added&filter[created_at][from]=1700000000&limit=100&page=1"
+        );
+        let s = r.reply(
+            s.requests[0].id,
+            page(
+                &[("b", 1_700_000_000, "lead", 1), ("a", 1_700_000_000, "lead", 1)],
+                false,
+            ),
+        );
+        assert!(s.done);
+        assert_eq!(
+            items(&s),
+            vec![json!({"$cursor": {"since": 1_700_000_000, "seen": ["a", "b"]}})]
+        );
+        let mut r = run(1_700_000_000);
+        let s = r.start(vec![json!({})]);
+        let s = r.reply(s.requests[0].id, Response::new(204, ""));
         assert_eq!(
             items(&s),
             vec![json!({"$cursor": {"since": 1_700_000_000, "seen": []}})]
