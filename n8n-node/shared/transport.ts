@@ -180,18 +180,27 @@ async function send(
 }
 
 /**
+ * Runs a core operation that takes one item of parameters; returns every
+ * object it emits (a trigger's events), or throws its first error.
+ */
+export async function runForAll(ctx: ApiContext, credentialType: string, operation: Operation, params: IDataObject): Promise<IDataObject[]> {
+	const results: IDataObject[] = [];
+	let failure: CoreError | undefined;
+	const fatal = await runOperation(ctx, credentialType, operation, { items: [params] }, (emit) => {
+		if (emit.type === 'error') failure ??= emit.error;
+		else results.push(emit.json);
+	});
+	failure ??= fatal;
+	if (failure) throw toNodeError(ctx.getNode(), failure);
+	return results;
+}
+
+/**
  * Runs a core operation that takes one item of parameters and emits one
  * object (a dropdown list, a webhook subscription call); throws its error.
  */
 export async function runForOne(ctx: ApiContext, credentialType: string, operation: Operation, params: IDataObject): Promise<IDataObject> {
-	let result: IDataObject | undefined;
-	let failure: CoreError | undefined;
-	const fatal = await runOperation(ctx, credentialType, operation, { items: [params] }, (emit) => {
-		if (emit.type === 'error') failure = emit.error;
-		else result = emit.json;
-	});
-	failure ??= fatal;
-	if (failure) throw toNodeError(ctx.getNode(), failure);
+	const [result] = await runForAll(ctx, credentialType, operation, params);
 	if (!result) throw new NodeOperationError(ctx.getNode(), `The amoCRM core returned nothing for ${operation.operation}`);
 	return result;
 }

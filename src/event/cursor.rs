@@ -284,20 +284,25 @@ mod tests {
         }
     }
 
+    /// Answers the scan's pages until it is done or gives up.
+    fn drive(server: &mut Server, mut scan: Scan) -> Next {
+        let mut next = scan.start();
+        while let Next::Page(url) = &next {
+            let (events, more) = server.answer(url);
+            next = scan.on_page(events, more);
+        }
+        next
+    }
+
     /// Runs one poll to the end; the emitted IDs and the new cursor.
     fn poll(server: &mut Server, cursor: Cursor, limits: (usize, u32)) -> (Vec<String>, Cursor) {
         let now = server.events.iter().map(|e| e.1).max().unwrap_or(0) + 1;
-        let mut scan = Scan::new(cursor, Query::new(), now).with_limits(limits.0, limits.1);
-        let mut next = scan.start();
-        loop {
-            match next {
-                Next::Page(url) => {
-                    let (events, more) = server.answer(&url);
-                    next = scan.on_page(events, more);
-                }
-                Next::Done { emit, cursor } => return (emit.into_iter().map(|e| e.id).collect(), cursor),
-                Next::TooMany { second } => panic!("too many at {second}"),
-            }
+        match drive(
+            server,
+            Scan::new(cursor, Query::new(), now).with_limits(limits.0, limits.1),
+        ) {
+            Next::Done { emit, cursor } => (emit.into_iter().map(|e| e.id).collect(), cursor),
+            other => panic!("{other:?}"),
         }
     }
 
@@ -428,18 +433,8 @@ mod tests {
             newest_first: false,
             requests: 0,
         };
-        let mut scan = Scan::new(Cursor::at(7), Query::new(), 7).with_limits(10, 3);
-        let mut next = scan.start();
-        loop {
-            match next {
-                Next::Page(url) => {
-                    let (events, more) = server.answer(&url);
-                    next = scan.on_page(events, more);
-                }
-                Next::TooMany { second } => break assert_eq!(second, 7),
-                other => panic!("{other:?}"),
-            }
-        }
+        let scan = Scan::new(Cursor::at(7), Query::new(), 7).with_limits(10, 3);
+        assert_eq!(drive(&mut server, scan), Next::TooMany { second: 7 });
     }
 
     #[test]

@@ -7,11 +7,9 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 import { authenticationProperty, credentialSlots } from '../../shared/authentication';
-import type { CoreError } from '../../shared/core';
 import { API_TYPE } from '../../shared/credentials';
-import { toNodeError } from '../../shared/errors';
 import { fetchFullRecordsOption, includeOption, simplifyOption } from '../../shared/records';
-import { runOperation } from '../../shared/transport';
+import { runForAll } from '../../shared/transport';
 
 /** The key of the last item of a poll: the cursor to save (src/event/poll.rs). */
 const CURSOR_KEY = '$cursor';
@@ -51,14 +49,10 @@ async function poll(ctx: IPollFunctions): Promise<INodeExecutionData[][] | null>
 	};
 	const items: INodeExecutionData[] = [];
 	let cursor: IDataObject | undefined;
-	let failure: CoreError | undefined;
-	const fatal = await runOperation(ctx, credentialType, { resource: 'event', operation: 'poll' }, { items: [params] }, (emit) => {
-		if (emit.type === 'error') failure ??= emit.error;
-		else if (CURSOR_KEY in emit.json) cursor = emit.json[CURSOR_KEY] as IDataObject;
-		else items.push({ json: emit.json });
-	});
-	failure ??= fatal;
-	if (failure) throw toNodeError(ctx.getNode(), failure);
+	for (const json of await runForAll(ctx, credentialType, { resource: 'event', operation: 'poll' }, params)) {
+		if (CURSOR_KEY in json) cursor = json[CURSOR_KEY] as IDataObject;
+		else items.push({ json });
+	}
 	if (cursor && ctx.getMode() !== 'manual') staticData.cursor = cursor;
 	return items.length > 0 ? [items] : null;
 }

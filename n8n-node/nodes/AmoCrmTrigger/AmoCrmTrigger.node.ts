@@ -11,8 +11,7 @@ import {
 import { authenticationProperty, credentialSlots } from '../../shared/authentication';
 import { parseWebhook, type CoreError, type DropCounts, type KnownAccount } from '../../shared/core';
 import { API_TYPE } from '../../shared/credentials';
-import { toNodeError } from '../../shared/errors';
-import { runForOne, runOperation } from '../../shared/transport';
+import { runForAll, runForOne } from '../../shared/transport';
 import { eventsProperty, optionsProperty } from './descriptions';
 
 type SubscriptionOperation = 'checkExists' | 'subscribe' | 'unsubscribe';
@@ -96,13 +95,8 @@ interface TriggerOptions {
  * per entity type (src/event/enrich.rs).
  */
 async function withRecords(ctx: IWebhookFunctions, credentialType: string, events: IDataObject[], options: TriggerOptions): Promise<IDataObject[]> {
-	const out: IDataObject[] = [];
 	const params: IDataObject = { events, with: options.with ?? [], simplify: options.simplify === true };
-	const failure = await runOperation(ctx, credentialType, { resource: 'event', operation: 'enrich' }, { items: [params] }, (emit) => {
-		if (emit.type === 'item') out.push(emit.json);
-	});
-	if (failure) throw toNodeError(ctx.getNode(), failure);
-	return out;
+	return await runForAll(ctx, credentialType, { resource: 'event', operation: 'enrich' }, params);
 }
 
 /**
