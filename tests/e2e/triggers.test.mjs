@@ -11,9 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { getFreePort } from './harness/index.mjs';
-import { PKG, TRIGGER_NODE, VERSIONS, emulator, longLivedCredential, n8nWithPackage } from './support.mjs';
-
-const EVENTS_TRIGGER_NODE = `${PKG}.amoCrmEventsTrigger`;
+import { EVENTS_TRIGGER_NODE, TRIGGER_NODE, VERSIONS, emulator, longLivedCredential, n8nWithPackage } from './support.mjs';
 
 function triggerWorkflow(name, node) {
   return {
