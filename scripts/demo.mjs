@@ -59,6 +59,7 @@ const MANAGER = 8000002;
 /** The emulator's demo data: the Sales pipeline's second stage. */
 const FIRST_STAGE = 61000002;
 const TRIGGER = 'n8n-nodes-amocrm-kommo.amoCrmTrigger';
+const EVENTS_TRIGGER = 'n8n-nodes-amocrm-kommo.amoCrmEventsTrigger';
 const node = (name, type, position, parameters, credentials, extra = {}) => ({ id: randomUUID(), name, type, typeVersion: 1, position, parameters, credentials, ...extra });
 const manual = () => node('When clicking ‘Execute workflow’', 'n8n-nodes-base.manualTrigger', [0, 0], {});
 const link = (from, to) => ({ [from]: { main: [[{ node: to, type: 'main', index: 0 }]] } });
@@ -101,6 +102,16 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
     options: {},
   }, creds);
   const trigger = node('When a lead changes status', TRIGGER, [0, 0], { authentication: 'amoCrmKommoApi', events: ['status_lead', 'add_lead'], options: {} }, creds, { webhookId: randomUUID() });
+  // The polling trigger: reads the emulator's event feed every minute, so it
+  // works where amoCRM could not reach n8n (a laptop, a private network).
+  const poller = node('New lead events (polled)', EVENTS_TRIGGER, [0, 0], {
+    authentication: 'amoCrmKommoApi',
+    events: ['lead_added', 'lead_status_changed'],
+    entities: ['lead'],
+    startFrom: 'now',
+    options: { fetchFullRecords: true, simplify: true },
+    pollTimes: { item: [{ mode: 'everyMinute' }] },
+  }, creds);
   // The recipe: a web form's submissions → the contact, found by phone or
   // e-mail or created → a lead linked to it. John Smith is in the demo
   // account with another spelling of this phone; Lucy Gray is new.
@@ -207,6 +218,7 @@ function exampleWorkflows({ credential, leadId, pipelineId, statusId }) {
       },
       settings: { executionOrder: 'v1' },
     },
+    { name: '7. Polling trigger: new and moved leads, no public URL (activate me)', nodes: [poller], connections: {}, settings: { executionOrder: 'v1' } },
   ];
 }
 
@@ -304,6 +316,10 @@ try {
         is created; each gets a new lead linked to the contact
      6. Web form → incoming lead → accept → task: two requests wait in "unsorted",
         are accepted into Sales, and their manager gets a call-back task each
+     7. Polling trigger (no public URL)   → toggle it active: every minute it reads the
+        emulator's event feed and runs once per new batch, each lead event with
+        its lead; create a lead with
+        curl -X POST ${emulator.url}/_admin/leads -H 'content-type: application/json' -d '{"name":"Polled"}'
    Credentials (${server.url}/home/credentials): a long-lived token, OAuth
    renewed by the node, and OAuth2 with n8n's Connect button (click Connect,
    then Allow).

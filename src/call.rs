@@ -98,6 +98,10 @@ fn plan(resource: &str, operation: &str, account: AccountAddress) -> Result<Plan
     let op: Box<dyn Operation> = match (resource, operation) {
         ("request", _) => Box::new(crate::custom::CustomRequest::new(account)),
         ("webhook", name) => crate::webhook::operation(name, account)?,
+        ("event", name) => {
+            return crate::event::operation(name, account)
+                .ok_or_else(|| NodeError::internal(format!("the event resource has no operation \"{name}\"")));
+        }
         ("lead", "createComplex") => {
             let op = crate::entity::batch::Batcher::new(crate::lead::complex::CreateComplex, account);
             return Ok(Planned {

@@ -27,6 +27,7 @@ pub mod customer;
 pub mod engine;
 pub mod entity;
 pub mod error;
+pub mod event;
 pub mod http;
 pub mod input;
 pub mod lead;

@@ -219,17 +219,38 @@ export function tokenAbandon(flight: string, code: string): Result<TokenFields> 
 	return tokenOutcome(guarded(() => wasm.tokenAbandon(flight, code)));
 }
 
+/** The account webhook deliveries must name (src/webhook/mod.rs `account`). */
+export interface KnownAccount {
+	id: number;
+	subdomain: string;
+}
+
+/** Deliveries dropped since the last one that ran the workflow. */
+export interface DropCounts {
+	foreignAccount: number;
+	unreadable: number;
+}
+
+export interface WebhookOptions {
+	normalize: boolean;
+	account?: KnownAccount;
+	emitUnreadable?: boolean;
+	dropped?: DropCounts;
+}
+
 /** What the core made of one webhook body (src/webhook/mod.rs). */
 export interface WebhookParse {
-	/** One object per event: {event, entity, action, data, account}. */
+	/** One object per event: {event, entity, action, data, account, meta?}. */
 	events?: IDataObject[];
-	/** Why the body could not be read; `preview` is its start. */
+	/** The delivery starts no execution: another account's, or unreadable. */
+	drop?: { kind: 'foreign_account' | 'unreadable'; message: string };
+	/** Why the body could not be read (Emit Unreadable Deliveries); `preview` is its start. */
 	error?: CoreError;
 	preview?: string;
 }
 
-/** Decodes a webhook body amoCRM POSTed (form-encoded, bracket keys). */
-export function parseWebhook(body: string, options: { normalize: boolean }): Result<WebhookParse> {
+/** Decodes a webhook body amoCRM POSTed (form-encoded, bracket keys) and decides what it becomes. */
+export function parseWebhook(body: string, options: WebhookOptions): Result<WebhookParse> {
 	const result = guarded(() => wasm.parseWebhook(body, JSON.stringify(options)));
 	return result.ok ? { ok: true, value: JSON.parse(result.value) as WebhookParse } : result;
 }

@@ -14,13 +14,14 @@ import type {
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 	IPollFunctions,
+	IWebhookFunctions,
 } from 'n8n-workflow';
 import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit, type Step } from './core';
 import { addressFields, authMode, rateSettings } from './credentials';
 import { toNodeError } from './errors';
 import { bodyBytesOrText, failureOf, lowerCaseHeaders } from './http';
 
-export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IPollFunctions;
+export type ApiContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IPollFunctions | IWebhookFunctions;
 
 export type Operation = Pick<CallInput, 'resource' | 'operation'> & { continueOnFail?: boolean };
 
@@ -179,18 +180,27 @@ async function send(
 }
 
 /**
+ * Runs a core operation that takes one item of parameters; returns every
+ * object it emits (a trigger's events), or throws its first error.
+ */
+export async function runForAll(ctx: ApiContext, credentialType: string, operation: Operation, params: IDataObject): Promise<IDataObject[]> {
+	const results: IDataObject[] = [];
+	let failure: CoreError | undefined;
+	const fatal = await runOperation(ctx, credentialType, operation, { items: [params] }, (emit) => {
+		if (emit.type === 'error') failure ??= emit.error;
+		else results.push(emit.json);
+	});
+	failure ??= fatal;
+	if (failure) throw toNodeError(ctx.getNode(), failure);
+	return results;
+}
+
+/**
  * Runs a core operation that takes one item of parameters and emits one
  * object (a dropdown list, a webhook subscription call); throws its error.
  */
 export async function runForOne(ctx: ApiContext, credentialType: string, operation: Operation, params: IDataObject): Promise<IDataObject> {
-	let result: IDataObject | undefined;
-	let failure: CoreError | undefined;
-	const fatal = await runOperation(ctx, credentialType, operation, { items: [params] }, (emit) => {
-		if (emit.type === 'error') failure = emit.error;
-		else result = emit.json;
-	});
-	failure ??= fatal;
-	if (failure) throw toNodeError(ctx.getNode(), failure);
+	const [result] = await runForAll(ctx, credentialType, operation, params);
 	if (!result) throw new NodeOperationError(ctx.getNode(), `The amoCRM core returned nothing for ${operation.operation}`);
 	return result;
 }

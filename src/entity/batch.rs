@@ -256,12 +256,7 @@ impl Batcher {
             let take = self.unread.len().min(size);
             let group: Vec<(usize, Value, u64)> = self.unread.drain(..take).collect();
             let Some(entity) = self.kind.fields_of() else { return };
-            let mut q = crate::query::Query::new();
-            let mut ids: Vec<u64> = group.iter().map(|g| g.2).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            q.push_list("filter[id]", ids);
-            q.push("limit", MAX_WRITE_BATCH);
+            let path = crate::entity::get::by_ids_path(&entity, group.iter().map(|g| g.2), &[]);
             let tag = self.next_read;
             self.next_read += 1;
             self.reads.insert(tag, group);
@@ -270,7 +265,7 @@ impl Batcher {
                     writer: self.writer,
                     n: tag,
                 },
-                Request::get(self.account.url(&q.append_to(&entity.path))),
+                Request::get(self.account.url(&path)),
                 Replay::Safe,
             );
         }
@@ -466,18 +461,13 @@ impl Batcher {
                 return;
             }
         };
-        let mut q = crate::query::Query::new();
-        let mut ids: Vec<u64> = written.iter().map(|w| w.1).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        q.push_list("filter[id]", ids);
-        q.push("limit", MAX_WRITE_BATCH);
+        let path = crate::entity::get::by_ids_path(&entity, written.iter().map(|w| w.1), &[]);
         let n = self.next_read;
         self.next_read += 1;
         self.read_backs.insert(n, written);
         io.send(
             Tag::ReadBack { writer: self.writer, n },
-            Request::get(self.account.url(&q.append_to(&entity.path))),
+            Request::get(self.account.url(&path)),
             Replay::Safe,
         );
     }

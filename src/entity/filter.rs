@@ -23,7 +23,7 @@ fn label(name: &str) -> String {
 }
 
 /// Adds a `{from, to}` range; a missing end is open.
-fn range(q: &mut Query, key: &str, from: Option<i64>, to: Option<i64>, name: &str) -> Result<(), InputError> {
+pub fn range(q: &mut Query, key: &str, from: Option<i64>, to: Option<i64>, name: &str) -> Result<(), InputError> {
     if let (Some(a), Some(b)) = (from, to) {
         if a > b {
             return Err(InputError::new(
@@ -41,9 +41,10 @@ fn range(q: &mut Query, key: &str, from: Option<i64>, to: Option<i64>, name: &st
     Ok(())
 }
 
-/// The status picker's `pipelineId:statusId` values.
-fn statuses(f: Params) -> Result<Vec<(u64, u64)>, InputError> {
-    f.strings("statuses", &label("Statuses"))?
+/// The status picker's `pipelineId:statusId` values of parameter `key`
+/// (labelled "Filters › `name`").
+pub fn statuses(f: Params, key: &str, name: &str) -> Result<Vec<(u64, u64)>, InputError> {
+    f.strings(key, &label(name))?
         .into_iter()
         .map(|s| {
             let parsed = s
@@ -51,7 +52,7 @@ fn statuses(f: Params) -> Result<Vec<(u64, u64)>, InputError> {
                 .and_then(|(p, st)| Some((p.trim().parse::<u64>().ok()?, st.trim().parse::<u64>().ok()?)));
             parsed.ok_or_else(|| {
                 InputError::new(
-                    label("Statuses"),
+                    label(name),
                     format!(
                         "\"{s}\" is not a status; pick statuses from the list (values look like pipelineID:statusID)"
                     ),
@@ -202,7 +203,7 @@ pub fn list_query(entity: &Entity, params: Params) -> Result<Query, InputError> 
         q.push_list("filter[status_id]", ids(f, "statusIds", "Statuses", "a status")?);
     }
     if has(Filter::Statuses) {
-        for (i, (pipeline, status)) in statuses(f)?.into_iter().enumerate() {
+        for (i, (pipeline, status)) in statuses(f, "statuses", "Statuses")?.into_iter().enumerate() {
             q.push(format!("filter[statuses][{i}][pipeline_id]"), pipeline);
             q.push(format!("filter[statuses][{i}][status_id]"), status);
         }

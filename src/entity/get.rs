@@ -25,6 +25,22 @@ use crate::query::Query;
 
 pub const WITH_LABEL: &str = "Include";
 
+/// `{path}?filter[id][0]=…&limit=250`: the records with these IDs (sorted,
+/// once each) in one list request, with `with` values if any. amoCRM's page
+/// holds 250, so at most that many IDs go in one request.
+pub fn by_ids_path(entity: &crate::entity::Entity, ids: impl IntoIterator<Item = u64>, with: &[&str]) -> String {
+    let mut ids: Vec<u64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut q = Query::new();
+    q.push_list("filter[id]", ids);
+    if !with.is_empty() {
+        q.push("with", with.join(","));
+    }
+    q.push("limit", crate::entity::MAX_WRITE_BATCH);
+    q.append_to(&entity.path)
+}
+
 pub struct GetRecords {
     entity: EntityRef,
     account: AccountAddress,

@@ -38,6 +38,9 @@ pub enum Listing {
     /// for the record the item names, or `{path}/{key}` for all of them
     /// when it names none (a customer's transactions, or every customer's).
     Nested(&'static str),
+    /// amoCRM's events, with their own filters ([`crate::event::filter`])
+    /// and pages of 100.
+    Events,
 }
 
 type Entry = Result<RawJson, String>;
@@ -66,7 +69,22 @@ impl ListRecords {
     }
 
     fn plan(&self, params: Params) -> Result<ItemList, InputError> {
+        let mut page_size = MAX_PAGE_SIZE;
         let (path, query, key) = match self.listing {
+            Listing::Events => {
+                page_size = crate::event::cursor::PAGE_SIZE;
+                let mut query = crate::event::filter::events_query(params, true)?;
+                let with = crate::entity::embed::parse_with(
+                    &self.entity,
+                    &params.strings("with", crate::entity::get::WITH_LABEL)?,
+                    crate::entity::get::WITH_LABEL,
+                    true,
+                )?;
+                if !with.is_empty() {
+                    query.push("with", with.join(","));
+                }
+                (self.entity.path.to_string(), query, self.entity.embedded)
+            }
             Listing::Records => (
                 self.entity.path.to_string(),
                 list_query(&self.entity, params)?,
@@ -90,7 +108,7 @@ impl ListRecords {
             Some(params.whole("limit", "Limit", 1)?.unwrap_or(50) as usize)
         };
         Ok(ItemList {
-            pager: Pager::new(&path, &query, MAX_PAGE_SIZE, limit, MAX_PAGES, PAGES_IN_FLIGHT),
+            pager: Pager::new(&path, &query, page_size, limit, MAX_PAGES, PAGES_IN_FLIGHT),
             key,
             simplify: self.listing == Listing::Records && params.bool("simplify", "Simplify")?,
         })

@@ -37,8 +37,12 @@ use crate::query::Query;
 pub const WEBHOOKS_PATH: &str = "/api/v4/webhooks";
 
 /// Events the trigger can subscribe to: `{action}_{entity}`, as amoCRM names
-/// its webhook settings. Companies' events arrive under `contacts[…]`.
-pub const SETTINGS: [&str; 19] = [
+/// its webhook settings (entities §14 in the reference lists them).
+/// Companies' events arrive under `contacts[…]`. The incoming-lead settings
+/// (`*_unsorted`) are not in amoCRM's list of subscription settings,
+/// although its payload documentation shows `unsorted[add|update|delete]`
+/// deliveries: they are offered, and the README says so.
+pub const SETTINGS: [&str; 33] = [
     "add_lead",
     "update_lead",
     "delete_lead",
@@ -58,6 +62,20 @@ pub const SETTINGS: [&str; 19] = [
     "restore_company",
     "responsible_company",
     "note_company",
+    "add_customer",
+    "update_customer",
+    "delete_customer",
+    "responsible_customer",
+    "note_customer",
+    "add_task",
+    "update_task",
+    "delete_task",
+    "responsible_task",
+    "add_talk",
+    "update_talk",
+    "add_unsorted",
+    "update_unsorted",
+    "delete_unsorted",
 ];
 
 /// Longest destination accepted. n8n's webhook URLs are well under 200

@@ -115,7 +115,19 @@ export const nodePanelItem = (page, type) =>
 export async function listedActions(page, { waitMs = 3_000 } = {}) {
   const names = page.locator(`${byTestId('node-creator')} [data-keyboard-nav-type="action"] ${byTestId('node-creator-item-name')}`);
   await names.first().waitFor({ timeout: waitMs }).catch(() => {});
-  return (await names.allInnerTexts()).map((s) => s.trim());
+  // The panel renders a long list (a trigger's 60 events) as you scroll:
+  // scroll to the last rendered item until nothing new appears.
+  const seen = [];
+  for (let round = 0; round < 20; round++) {
+    const now = (await names.allInnerTexts()).map((s) => s.trim());
+    const fresh = now.filter((n) => !seen.includes(n));
+    if (round > 0 && fresh.length === 0) break;
+    seen.push(...fresh);
+    if (now.length === 0) break;
+    await names.last().scrollIntoViewIfNeeded().catch(() => {});
+    await page.waitForTimeout(150);
+  }
+  return seen;
 }
 
 /** The open node details view (NDV). */

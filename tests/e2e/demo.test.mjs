@@ -49,8 +49,8 @@ test(`npm run demo (n8n ${version}): ready, example workflows run through n8n, C
     const rest = new RestClient(ready.url);
     await rest.post('/rest/login', { emailOrLdapLoginId: ready.email, password: ready.password });
     const results = {};
-    // Every example but the trigger (the 4th), which waits for amoCRM.
-    for (const id of ready.workflows.filter((_, i) => i !== 3)) {
+    // Every example but the triggers (the 4th and the 7th), which start when activated.
+    for (const id of ready.workflows.filter((_, i) => i !== 3 && i !== 6)) {
       const wf = await rest.get(`/rest/workflows/${id}`);
       // What "Execute workflow" in the editor sends.
       const run = await rest.post(`/rest/workflows/${id}/run`, { workflowData: wf, triggerToStartFrom: { name: wf.nodes[0].name } });
@@ -77,6 +77,20 @@ test(`npm run demo (n8n ${version}): ready, example workflows run through n8n, C
     const tasks = (await api('/api/v4/tasks?filter[responsible_user_id]=8000002&limit=250'))._embedded.tasks.filter((t) => t.text.startsWith('Call back about: '));
     assert.equal(tasks.length, 2);
     assert.ok(tasks.every((t) => t.entity_type === 'leads'));
+
+    // The polling trigger works without a public URL: activated, it emits
+    // a lead created afterwards within a minute, with the lead itself.
+    const pollId = ready.workflows[6];
+    const pollWf = await rest.get(`/rest/workflows/${pollId}`);
+    await rest.post(`/rest/workflows/${pollId}/activate`, { versionId: pollWf.versionId });
+    await new Promise((r) => setTimeout(r, 2_000));
+    await fetch(`${ready.emulator}/_admin/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Polled in the demo' }) });
+    const polled = await waitFor(async () => {
+      const list = await rest.get(`/rest/executions?${new URLSearchParams({ filter: JSON.stringify({ workflowId: pollId }), limit: '10' })}`);
+      return (list.results ?? list).find((e) => e.status === 'success');
+    }, 150_000, 'a poll of the events trigger');
+    const pollRun = await rest.get(`/rest/executions/${polled.id}`);
+    assert.match(typeof pollRun.data === 'string' ? pollRun.data : JSON.stringify(pollRun.data), /Polled in the demo/);
 
     child.kill('SIGINT');
     const { code } = await exited;

@@ -6,7 +6,10 @@ import { newStats } from './store.mjs';
 import { issueCode, issueTokenPair, issueLongLived, expireTokens, revokeTokens, listTokens } from './oauth.mjs';
 import { addFaults, clearFaults, publicFault } from './faults.mjs';
 import { validateLead, applyCreate, applyUpdate, deleteLead, restoreLead } from './leads.mjs';
-import { dispatch, leadEvent, noteEvent, publicWebhook, LEAD_ACTIONS } from './webhooks.mjs';
+import { dispatch, leadEvent, noteEvent, publicWebhook, LEAD_ACTIONS, ENTITIES } from './webhooks.mjs';
+import { injectEvents } from './events.mjs';
+
+const WEBHOOK_ENTITIES = ENTITIES.filter((e) => e !== 'leads').map((e) => ({ contacts: 'contact', companies: 'company', customers: 'customer', tasks: 'task' })[e] ?? e);
 import { CUSTOMERS_MODES } from './customers.mjs';
 import { incomingFromItem, CATEGORIES } from './unsorted.mjs';
 
@@ -152,16 +155,28 @@ export function createAdmin(state, limiter) {
     },
 
     /**
-     * Emits synthetic events for existing leads without changing them:
-     * {action, leadId} or {events:[{action, leadId, old_status_id?, old_pipeline_id?, old_responsible_user_id?, text?}]},
-     * optional destination (only that hook) and force (ignore settings/disabled).
+     * Emits synthetic webhook events for existing records without changing them:
+     * {action, leadId} or {events:[{action, leadId, old_status_id?, old_pipeline_id?, old_responsible_user_id?, text?}]}
+     * for leads, and {entity: contact|company|customer|task|unsorted|talk, action, id} for the others
+     * (a talk needs no record: its fields are the spec's `talk` object);
+     * optional destination (only that hook), force (ignore settings/disabled) and
+     * account ({id, subdomain}: a delivery that claims another account).
      * Several events → one POST per destination.
      */
     async emitWebhook(body = {}) {
       const specs = Array.isArray(body.events) ? body.events : [body];
       const events = specs.map((s, i) => {
+        const entity = s.entity ?? 'lead';
+        if (entity !== 'lead') {
+          const store = { contact: 'contacts', company: 'companies', customer: 'customers', task: 'tasks', unsorted: 'unsorted', talk: 'talk' }[entity];
+          if (!store) throw problemError(400, `events.${i}.entity must be one of lead, ${WEBHOOK_ENTITIES.join(', ')}`);
+          if (typeof s.action !== 'string' || !s.action) throw problemError(400, `events.${i}.action is required`);
+          const rec = store === 'talk' ? { talk_id: s.id ?? 1, ...(s.talk ?? {}) } : state.data[store].get(store === 'unsorted' ? s.id : Number(s.id));
+          if (!rec) throw problemError(404, `${entity} ${s.id} not found`);
+          return { entity: store, action: s.action, record: JSON.parse(JSON.stringify(rec)), extra: s.extra ?? {}, note: s.note ?? null, at: state.now() };
+        }
         if (!LEAD_ACTIONS.includes(s.action)) throw problemError(400, `events.${i}.action must be one of ${LEAD_ACTIONS.join(', ')}`);
-        const lead = leadOr404(s.leadId ?? s.lead_id);
+        const lead = leadOr404(s.leadId ?? s.lead_id ?? s.id);
         if (s.action === 'note') {
           const ids = state.data.notesByLead.get(lead.id) ?? [];
           const note = (s.noteId && state.data.notes.get(s.noteId)) || (ids.length && state.data.notes.get(ids[ids.length - 1])) || {
@@ -175,9 +190,23 @@ export function createAdmin(state, limiter) {
           old_responsible_user_id: s.old_responsible_user_id ?? lead.responsible_user_id,
         });
       });
-      const deliveries = await dispatch(state, events, { destination: body.destination ?? null, force: !!body.force });
+      const deliveries = await dispatch(state, events, { destination: body.destination ?? null, force: !!body.force, account: body.account ?? null });
       return { deliveries };
     },
+    /** Sends a raw body (garbage, say) to every hook, or to `destination`, whatever their settings: {body, destination?}. */
+    async sendRaw(body = {}) {
+      if (typeof body.body !== 'string') throw problemError(400, 'body must be a string');
+      const deliveries = await dispatch(state, [], { destination: body.destination ?? null, force: true, raw: body.body });
+      return { deliveries };
+    },
+    /** Events of the activity feed: {events: [{type, entity_type, entity_id, created_at?, created_by?, value_after?, value_before?}]} or {count, template}. */
+    injectEvents: (body = {}) => injectEvents(state, body),
+    events(filter = {}) {
+      let list = state.data.events ?? [];
+      if (filter.since) list = list.filter((e) => e.created_at >= Number(filter.since));
+      return { events: list };
+    },
+    clearEvents() { state.data.events = []; return { ok: true }; },
     webhooks: () => ({ webhooks: [...state.data.webhooks.values()].map(publicWebhook) }),
     deliveries(filter = {}) {
       let list = state.deliveries;
@@ -260,7 +289,11 @@ export function buildAdminRouter(admin) {
   r.add('POST', '/_admin/leads/{id}/restore', (b, p) => admin.restoreLead(p.id));
   r.add('GET', '/_admin/webhooks', () => admin.webhooks());
   r.add('POST', '/_admin/webhooks/emit', (b) => admin.emitWebhook(b));
+  r.add('POST', '/_admin/webhooks/send', (b) => admin.sendRaw(b));
   r.add('GET', '/_admin/webhooks/deliveries', (b, p, query) => admin.deliveries(q(query)));
+  r.add('POST', '/_admin/events', (b) => admin.injectEvents(b));
+  r.add('GET', '/_admin/events', (b, p, query) => admin.events(q(query)));
+  r.add('DELETE', '/_admin/events', () => admin.clearEvents());
   r.add('DELETE', '/_admin/webhooks/deliveries', () => admin.clearDeliveries());
   r.add('GET', '/_admin/customers-mode', () => admin.customersMode({}));
   r.add('POST', '/_admin/customers-mode', (b) => admin.customersMode(b));

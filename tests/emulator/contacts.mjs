@@ -3,6 +3,8 @@
 // batch create, batch PATCH and PATCH /{id}, tags (`_embedded.tags` replaces,
 // tags_to_add / tags_to_delete increment) and custom fields (a field sent on
 // PATCH replaces all its values; `"values": null` clears it).
+import { recordAdded, recordChanges, snapshot } from './events.mjs';
+import { hookEvent } from './webhooks.mjs';
 import { hal, noContent, problemError, validationError } from './http.mjs';
 import { nextId, newContact, newCompany, ensureTag, ACCOUNT_ID } from './store.mjs';
 import { validateCustomFields, applyCustomFields, serializeCustomFields, MSG } from './customfields.mjs';
@@ -184,10 +186,13 @@ export function createEntity(state, entity, plan, userId, { factory = null, afte
   rec.tags = resolveTagIds(state, entity, [...(plan.tagsReplace ?? []), ...(plan.tagsToAdd ?? [])]);
   if (after) after(state, rec, plan);
   state.data[entity].set(rec.id, rec);
+  recordAdded(state, entity, rec, userId);
+  hookEvent(state, entity, 'add', rec);
   return rec;
 }
 
 export function updateEntity(state, entity, rec, plan, userId, { after = null } = {}) {
+  const before = snapshot(rec);
   if (plan.name !== undefined) rec.name = plan.name;
   if (entity === 'contacts') {
     if (plan.first_name !== undefined) rec.first_name = plan.first_name;
@@ -208,6 +213,9 @@ export function updateEntity(state, entity, rec, plan, userId, { after = null } 
   if (after) after(state, rec, plan);
   rec.updated_at = plan.updated_at ?? state.now();
   rec.updated_by = plan.updated_by ?? userId;
+  recordChanges(state, entity, before, rec, rec.updated_by);
+  hookEvent(state, entity, 'update', rec);
+  if (before.responsible_user_id !== rec.responsible_user_id) hookEvent(state, entity, 'responsible', rec, { old_responsible_user_id: before.responsible_user_id });
   return rec;
 }
 

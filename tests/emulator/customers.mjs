@@ -5,6 +5,7 @@
 // reference), `disabled` → 422 (the documented answer of the statuses and
 // segments endpoints when their mode is off), statuses only in `periodicity`,
 // segments only in `segments` mode (422 otherwise, reference).
+import { recordEvent } from './events.mjs';
 import { hal, noContent, problemError, validationError } from './http.mjs';
 import { ACCOUNT_ID, nextId, newCustomer } from './store.mjs';
 import { serializeCustomFields, MSG } from './customfields.mjs';
@@ -216,6 +217,7 @@ export function addTransaction(state, customer, plan, userId) {
   recount(customer, t.price, 1);
   if (plan.next_price !== undefined) customer.next_price = plan.next_price;
   if (plan.next_date !== undefined) customer.next_date = plan.next_date;
+  recordEvent(state, { type: 'transaction_added', entity_type: 'customers', entity_id: customer.id, created_by: t.created_by, value_after: [{ transaction: { id: t.id } }] });
   return t;
 }
 

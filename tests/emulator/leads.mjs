@@ -1,6 +1,7 @@
 // Leads: list/get with the real HAL shape, batch create/update with amoCRM's
 // validation errors, /leads/complex, and the internal operations the admin API
 // reuses (create/update/delete/restore, all emitting webhook events).
+import { recordAdded, recordChanges, recordEvent, snapshot } from './events.mjs';
 import { hal, json, noContent, problemError, validationError } from './http.mjs';
 import { ACCOUNT_ID, nextId, newLead, ensureTag } from './store.mjs';
 import { validateCustomFields, applyCustomFields, serializeCustomFields, MSG } from './customfields.mjs';
@@ -265,6 +266,7 @@ export function applyCreate(state, plan, userId, events) {
   if (plan.source) lead.source_id = sourceId(state, plan.source.external_id);
   state.data.leads.set(id, lead);
   state.stats.leadsCreated++;
+  recordAdded(state, 'leads', lead, userId);
   events.push(leadEvent(state, 'add', lead));
   return lead;
 }
@@ -272,6 +274,7 @@ export function applyCreate(state, plan, userId, events) {
 export function applyUpdate(state, lead, plan, userId, events) {
   const now = state.now();
   const old = { status_id: lead.status_id, pipeline_id: lead.pipeline_id, responsible_user_id: lead.responsible_user_id };
+  const before = snapshot(lead);
   if (plan.name !== undefined) lead.name = plan.name;
   if (plan.price !== undefined) lead.price = plan.price;
   if (plan.responsible_user_id !== undefined) {
@@ -297,6 +300,7 @@ export function applyUpdate(state, lead, plan, userId, events) {
   lead.updated_at = plan.updated_at ?? now;
   lead.updated_by = plan.updated_by ?? userId;
   state.stats.leadsUpdated++;
+  recordChanges(state, 'leads', before, lead, lead.updated_by);
   events.push(leadEvent(state, 'update', lead));
   if (statusChanged) events.push(leadEvent(state, 'status', lead, { old_status_id: old.status_id, old_pipeline_id: old.pipeline_id }));
   if (lead.responsible_user_id !== old.responsible_user_id) {
@@ -310,6 +314,7 @@ export function deleteLead(state, lead, userId, events) {
   lead.is_deleted = true;
   lead.deleted_at = state.now();
   lead.deleted_by = userId;
+  recordEvent(state, { type: 'lead_deleted', entity_type: 'leads', entity_id: lead.id, created_by: userId });
   events.push(leadEvent(state, 'delete', lead));
 }
 
@@ -318,6 +323,7 @@ export function restoreLead(state, lead, userId, events) {
   lead.deleted_at = null;
   lead.updated_at = state.now();
   lead.updated_by = userId;
+  recordEvent(state, { type: 'lead_restored', entity_type: 'leads', entity_id: lead.id, created_by: userId });
   events.push(leadEvent(state, 'restore', lead));
 }
 

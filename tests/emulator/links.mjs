@@ -5,6 +5,7 @@
 // `company_id` (at most one: linking another replaces it); customer ↔ contact
 // in customer.contacts; catalog elements in each record's catalog_elements
 // with `{quantity, catalog_id, price_id?}`.
+import { recordLink } from './events.mjs';
 import { hal, noContent, problemError, validationError, scalars } from './http.mjs';
 import { MSG, fieldsOf } from './customfields.mjs';
 import { isObj, requestIdOf, requireBatch, throwIfErrors } from './validate.mjs';
@@ -154,6 +155,12 @@ function validateLink(state, type, item, i, bulk, unlink) {
 
 /** Links one record (`rec` of `type`) to item.to_entity_*; returns the link's read shape. */
 export function applyLink(state, type, rec, item) {
+  const out = linkOne(state, type, rec, item);
+  recordLink(state, type, rec, item.to_entity_type, item.to_entity_id, false, rec.updated_by);
+  return out;
+}
+
+function linkOne(state, type, rec, item) {
   const md = isObj(item.metadata) ? item.metadata : {};
   const toType = item.to_entity_type;
   const toId = item.to_entity_id;
@@ -181,6 +188,11 @@ export function applyLink(state, type, rec, item) {
 }
 
 export function applyUnlink(state, type, rec, item) {
+  unlinkOne(state, type, rec, item);
+  recordLink(state, type, rec, item.to_entity_type, item.to_entity_id, true, rec.updated_by);
+}
+
+function unlinkOne(state, type, rec, item) {
   const toType = item.to_entity_type;
   const toId = item.to_entity_id;
   if (toType === 'catalog_elements') {

@@ -1,12 +1,13 @@
 // Notes of leads, contacts, companies and customers (reference "Notes",
 // entities §11): `{entity_id, note_type, params, request_id}`; lists are paged
 // and answer 204 when empty. Only lead notes fire (lead) webhooks.
+import { recordNote } from './events.mjs';
 import { hal, noContent, problemError, scalars } from './http.mjs';
 import { ACCOUNT_ID, nextId, addNote } from './store.mjs';
 import { MSG } from './customfields.mjs';
 import { parsePaging, parseOrder, sortBy, pageLinks } from './filters.mjs';
 import { isObj, requestIdOf, requireBatch, throwIfErrors } from './validate.mjs';
-import { noteEvent } from './webhooks.mjs';
+import { noteEvent, hookEvent } from './webhooks.mjs';
 
 const MAX_NOTES = 250;
 
@@ -113,7 +114,9 @@ function createNotes(ctx, entity, fixedEntityId) {
       responsible_user_id: c.item.responsible_user_id ?? ctx.userId, group_id: 0, note_type: c.item.note_type,
       params: { ...c.item.params }, is_pinned: false,
     });
+    recordNote(state, note, ctx.userId);
     if (entity === 'leads') ctx.events.push(noteEvent(state, state.data.leads.get(c.entityId), note));
+    else hookEvent(state, entity, 'note', state.data[entity].get(c.entityId), {}, note);
     return { id: note.id, entity_id: note.entity_id, request_id: c.request_id, _links: { self: { href: noteHref(ctx, note) } } };
   });
   return hal({ _links: { self: { href: `${ctx.base}${ctx.path}` } }, _embedded: { notes: out } });

@@ -298,6 +298,8 @@ export function applySeed(state, rawSpec) {
   if (spec.samples === 'demo') addDemoExtras(state);
   if (spec.english) inEnglish(state);
   if (state.stats) state.stats.leadsCreated = created; // seeding is not "creating leads"
+  state.data.events = []; // a seed is the account's past: no events
+  state.pendingHooks = [];
   return spec;
 }
 

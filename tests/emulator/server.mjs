@@ -22,7 +22,8 @@ import * as cus from './customers.mjs';
 import * as tasks from './tasks.mjs';
 import * as uns from './unsorted.mjs';
 import * as catalogs from './catalogs.mjs';
-import { listWebhooks, subscribeWebhook, unsubscribeWebhook, dispatch } from './webhooks.mjs';
+import { listWebhooks, subscribeWebhook, unsubscribeWebhook, dispatch, takePendingHooks } from './webhooks.mjs';
+import { listEvents, getEvent, eventTypes } from './events.mjs';
 import { createAdmin, buildAdminRouter } from './admin.mjs';
 
 /** Notes, links, tags and custom fields: the same routes for leads, contacts, companies, customers. */
@@ -141,6 +142,10 @@ function buildApiRouter() {
   r.add('PATCH', '/api/v4/catalogs/{id}/elements', catalogs.patchElements);
   r.add('GET', '/api/v4/catalogs/{id}/elements/{elementId}', catalogs.getElement);
   r.add('PATCH', '/api/v4/catalogs/{id}/elements/{elementId}', catalogs.patchElement);
+  // events (the activity feed)
+  r.add('GET', '/api/v4/events', listEvents);
+  r.add('GET', '/api/v4/events/types', eventTypes);
+  r.add('GET', '/api/v4/events/{eventId}', getEvent);
   // webhooks
   r.add('GET', '/api/v4/webhooks', listWebhooks);
   r.add('POST', '/api/v4/webhooks', subscribeWebhook);
@@ -185,6 +190,9 @@ export async function startEmulator(options = {}) {
       if (!m) throw problemError(404, `No admin route ${req.method} ${path}`);
       if (m.allowed) throw new HttpError(405, problemBody(405, `Allowed: ${m.allowed.join(', ')}`), PROBLEM, { allow: m.allowed.join(', ') });
       const out = await m.route.handler(body, m.params, parseBracketParams(url.searchParams));
+      // "UI" changes to contacts, tasks, … fire their webhooks too.
+      const hooks = takePendingHooks(state);
+      if (hooks.length) await dispatch(state, hooks).catch(() => {});
       resp = { status: 200, body: out ?? { ok: true }, contentType: JSON_TYPE };
     } catch (e) {
       resp = toResponse(e, state);
@@ -301,8 +309,8 @@ export async function startEmulator(options = {}) {
       finish(resp.status);
     }
     // 5. webhooks after the reply, as amoCRM sends them asynchronously
-    if (ctx.events.length) {
-      const events = ctx.events;
+    const events = [...ctx.events, ...takePendingHooks(state)];
+    if (events.length) {
       setImmediate(() => { dispatch(state, events).catch(() => {}); });
     }
   }

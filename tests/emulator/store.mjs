@@ -97,11 +97,12 @@ export function emptyData() {
     notesBy, // entity type → Map(entity id → [note ids])
     notesByLead: notesBy.leads,
     webhooks: new Map(),
+    events: [], // the activity feed (events.mjs)
     ids: {
       lead: 20000000, contact: 40000000, company: 50000000, note: 70000000,
       tag: 10000, webhook: 1000, source: 100, field: 900000, enum: 500000,
       customer: 60000000, customerStatus: 62000000, segment: 400, transaction: 65000000,
-      task: 30000000, catalog: 5000, element: 600000, unsorted: 0,
+      task: 30000000, catalog: 5000, element: 600000, unsorted: 0, eventNote: 80000000,
     },
   };
 }
@@ -135,6 +136,7 @@ export function createState(options = {}) {
     deliveries: [],
     deliverySeq: 0,
     pending: new Set(), // in-flight webhook deliveries (AbortControllers)
+    pendingHooks: [], // webhook events of entities other than leads, sent after the request (webhooks.mjs)
   };
   state.stats = newStats(state);
   return state;

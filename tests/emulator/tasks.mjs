@@ -2,6 +2,8 @@
 // create (text and complete_till required), batch PATCH and PATCH /{id};
 // completing = {"is_completed": true, "result": {"text": …}}. Open tasks set
 // their entity's closest_task_at.
+import { recordAdded, recordChanges, snapshot } from './events.mjs';
+import { hookEvent } from './webhooks.mjs';
 import { hal, noContent, problemError, validationError, toList, scalars } from './http.mjs';
 import { ACCOUNT_ID, nextId } from './store.mjs';
 import { MSG } from './customfields.mjs';
@@ -174,11 +176,14 @@ export function createTask(state, plan, userId) {
   };
   state.data.tasks.set(t.id, t);
   refreshClosestTask(state, t.entity_type, t.entity_id);
+  recordAdded(state, 'tasks', t, userId);
+  hookEvent(state, 'tasks', 'add', t);
   return t;
 }
 
 function updateTask(state, t, plan, userId) {
   const before = [t.entity_type, t.entity_id];
+  const was = snapshot(t);
   for (const k of ['text', 'complete_till', 'created_by', 'created_at', 'duration', 'task_type_id', 'is_completed', 'result', 'entity_type', 'entity_id']) {
     if (plan[k] !== undefined) t[k] = plan[k];
   }
@@ -190,6 +195,9 @@ function updateTask(state, t, plan, userId) {
   t.updated_by = plan.updated_by ?? userId;
   refreshClosestTask(state, before[0], before[1]);
   if (before[0] !== t.entity_type || before[1] !== t.entity_id) refreshClosestTask(state, t.entity_type, t.entity_id);
+  recordChanges(state, 'tasks', was, t, t.updated_by);
+  hookEvent(state, 'tasks', 'update', t);
+  if (was.responsible_user_id !== t.responsible_user_id) hookEvent(state, 'tasks', 'responsible', t, { old_responsible_user_id: was.responsible_user_id });
   return t;
 }
 

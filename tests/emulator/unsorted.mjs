@@ -4,6 +4,7 @@
 // record is accepted), accept, decline, link (chats/mail only), summary.
 // There is no batch accept in amoCRM's API (reference, PHP Unsorted.php:
 // accept/decline/link take one uid each).
+import { recordEvent } from './events.mjs';
 import { createHash } from 'node:crypto';
 import { hal, noContent, problemError, validationError, scalars } from './http.mjs';
 import { ACCOUNT_ID, nextId } from './store.mjs';
@@ -12,7 +13,7 @@ import { parsePaging, parseOrder, sortBy, pageLinks, intList, rangePred } from '
 import { Errors, isObj, optInt, optUser, requestIdOf, requireBatch, throwIfErrors } from './validate.mjs';
 import { validateLead, applyCreate, firstStage } from './leads.mjs';
 import { validateEntity, createEntity, selfLink } from './contacts.mjs';
-import { leadEvent } from './webhooks.mjs';
+import { leadEvent, hookEvent } from './webhooks.mjs';
 
 export const CATEGORIES = ['sip', 'mail', 'forms', 'chats'];
 const MAX_UNSORTED = 250;
@@ -214,6 +215,7 @@ export function createIncoming(state, plan, userId, events = []) {
     fingerprint: plan.fingerprint ?? null, processed_at: null, processed_by: null,
   };
   state.data.unsorted.set(uid, u);
+  hookEvent(state, 'unsorted', 'add', u);
   return u;
 }
 
@@ -258,6 +260,8 @@ function finish(ctx, u, status, userId) {
   u.status = status;
   u.processed_at = ctx.state.now();
   u.processed_by = userId;
+  // amoCRM reports accept and decline as unsorted[delete] with the action (ent §5).
+  hookEvent(ctx.state, 'unsorted', 'delete', u, { action: status === 'accepted' ? 'accept' : status === 'declined' ? 'decline' : status });
   return { uid: u.uid, pipeline_id: u.pipeline_id, category: u.category, created_at: u.created_at };
 }
 
@@ -283,6 +287,11 @@ export function acceptUnsorted(ctx) {
     if (lead.status_id === 142 || lead.status_id === 143) lead.closed_at = now;
     lead.updated_at = now;
     lead.updated_by = userId ?? ctx.userId;
+    recordEvent(state, {
+      type: 'lead_status_changed', entity_type: 'leads', entity_id: lead.id, created_by: lead.updated_by,
+      value_before: [{ lead_status: { id: old.old_status_id, pipeline_id: old.old_pipeline_id } }],
+      value_after: [{ lead_status: { id: lead.status_id, pipeline_id: lead.pipeline_id } }],
+    });
     ctx.events.push(leadEvent(state, 'status', lead, old));
   }
   for (const [type, ids] of [['contacts', u.contact_ids], ['companies', u.company_ids]]) {

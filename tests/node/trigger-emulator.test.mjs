@@ -35,8 +35,12 @@ function hooks(events) {
     respond: overHttp,
   });
   ctx.getNodeWebhookUrl = () => rcv.url;
+  ctx.getWorkflowStaticData = () => staticData;
   return ctx;
 }
+
+/** The trigger's static data, as n8n keeps it between activation and deliveries. */
+const staticData = {};
 
 async function received(n) {
   const requests = await rcv.waitFor(n);
@@ -45,7 +49,10 @@ async function received(n) {
     getNodeParameter: (name, fallback) => fallback,
     getRequestObject: () => ({ rawBody }),
     getBodyData: () => ({}),
-    getNode: () => ({ name: 'AmoCRM Trigger' }),
+    getNode: () => ({ id: 'n1', name: 'AmoCRM Trigger' }),
+    getWorkflow: () => ({ id: 'w1' }),
+    getWorkflowStaticData: () => staticData,
+    logger: { warn: () => {} },
   };
   return (await node.webhook.call(ctx)).workflowData[0].map((i) => i.json);
 }
@@ -53,6 +60,7 @@ async function received(n) {
 test('activation subscribes, amoCRM deliveries become items, a disabled hook is re-enabled, deactivation unsubscribes', async () => {
   const events = ['add_lead', 'status_lead'];
   assert.equal(await methods.checkExists.call(hooks(events)), false);
+  assert.deepEqual(staticData.account, { id: 31000001, subdomain: 'demo' }, 'the account deliveries must name');
   assert.equal(await methods.create.call(hooks(events)), true);
   assert.equal(await methods.checkExists.call(hooks(events)), true);
   assert.equal(await methods.checkExists.call(hooks(['add_lead'])), false, 'events changed');

@@ -12,23 +12,50 @@ const node = new AmoCrmTrigger();
 const HOOK_URL = 'https://n8n.example.com/webhook/0b6f8c1e-4f7a/webhook';
 const methods = node.webhookMethods.default;
 
-/** A hook-functions context (activation/deactivation) with scripted answers. */
-function hookContext({ events = ['add_lead', 'status_lead'], respond, url = HOOK_URL }) {
-  const ctx = fakeContext({ params: { authentication: 'amoCrmKommoApi', events }, respond });
+const DEMO_ACCOUNT = { id: 31000001, name: 'Demo', subdomain: 'demo' };
+const isAccountRead = (r) => r.url.endsWith('/api/v4/account');
+
+/**
+ * A hook-functions context (activation/deactivation) with scripted answers;
+ * the account read of activation (GET /api/v4/account) answers `account`.
+ */
+function hookContext({ events = ['add_lead', 'status_lead'], respond, url = HOOK_URL, account = () => json(200, DEMO_ACCOUNT) }) {
+  const ctx = fakeContext({ params: { authentication: 'amoCrmKommoApi', events }, respond: (r, i) => (isAccountRead(r) ? account(r) : respond(r, i)) });
   ctx.getNodeWebhookUrl = (name) => (name === 'default' ? url : undefined);
+  ctx.staticData = {};
+  ctx.getWorkflowStaticData = () => ctx.staticData;
   ctx.warnings = [];
   ctx.logger = { warn: (message) => ctx.warnings.push(message) };
   return ctx;
 }
 
-/** A webhook-functions context receiving `body` (a string or Buffer). */
-function webhookContext(body, { options = {}, raw = true, bodyData = {} } = {}) {
-  return {
-    getNodeParameter: (name, fallback) => (name === 'options' ? options : fallback),
+/** The requests of a hook call other than its account read. */
+const hookRequests = (ctx) => ctx.requests.filter((r) => !isAccountRead(r));
+
+let workflowSeq = 0;
+
+/**
+ * A webhook-functions context receiving `body` (a string or Buffer), for a
+ * trigger whose activation learnt the demo account (unless `staticData` says
+ * otherwise). `respond` answers the requests it makes (Fetch Full Records).
+ */
+function webhookContext(body, { options = {}, raw = true, bodyData = {}, staticData = { account: { id: 31000001, subdomain: 'demo' } }, respond, workflowId } = {}) {
+  const base = fakeContext({ params: { authentication: 'amoCrmKommoApi', options }, respond: respond ?? (() => json(500, {})) });
+  const id = workflowId ?? `wf-${++workflowSeq}`;
+  const ctx = {
+    ...base,
+    getNodeParameter: (name, fallback) => (name === 'options' ? options : name === 'authentication' ? 'amoCrmKommoApi' : fallback),
     getRequestObject: () => (raw ? { rawBody: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8') } : { body: bodyData }),
     getBodyData: () => bodyData,
-    getNode: () => ({ name: 'AmoCRM Trigger', type: 'n8n-nodes-amocrm-kommo.amoCrmTrigger', typeVersion: 1, parameters: {} }),
+    getNode: () => ({ id: 'node-1', name: 'AmoCRM Trigger', type: 'n8n-nodes-amocrm-kommo.amoCrmTrigger', typeVersion: 1, parameters: {} }),
+    getWorkflow: () => ({ id }),
+    getWorkflowStaticData: () => staticData,
+    warnings: [],
+    answered: [],
   };
+  ctx.logger = { warn: (message) => ctx.warnings.push(message) };
+  ctx.getResponseObject = () => ({ status: (code) => ({ json: (b) => ctx.answered.push({ code, body: b }) }) });
+  return ctx;
 }
 
 const hookList = (hook) => json(200, { _total_items: 1, _embedded: { webhooks: [hook] } });
@@ -40,8 +67,8 @@ const hook = (extra = {}) => ({
 test('checkExists asks amoCRM for this destination only, with the token, and accepts an enabled hook with the same events', async () => {
   const ctx = hookContext({ events: ['status_lead', 'add_lead'], respond: () => hookList(hook()) });
   assert.equal(await methods.checkExists.call(ctx), true);
-  assert.equal(ctx.requests.length, 1);
-  const r = ctx.requests[0];
+  assert.equal(hookRequests(ctx).length, 1);
+  const r = hookRequests(ctx)[0];
   assert.equal(r.method, 'GET');
   assert.equal(r.url, 'http://127.0.0.1:9/api/v4/webhooks?filter[destination]=https%3A%2F%2Fn8n.example.com%2Fwebhook%2F0b6f8c1e-4f7a%2Fwebhook');
   assert.equal(r.headers.Authorization, 'Bearer LLT-secret-token');
@@ -63,7 +90,7 @@ test('checkExists is false for no hook (204), a disabled hook, or changed events
 test('create posts the destination and the chosen events', async () => {
   const ctx = hookContext({ events: ['add_lead', 'delete_company'], respond: () => json(200, hook({ settings: ['add_lead', 'delete_company'] })) });
   assert.equal(await methods.create.call(ctx), true);
-  const r = ctx.requests[0];
+  const r = hookRequests(ctx)[0];
   assert.equal(r.method, 'POST');
   assert.equal(r.url, 'http://127.0.0.1:9/api/v4/webhooks');
   assert.equal(r.body, JSON.stringify({ destination: HOOK_URL, settings: ['add_lead', 'delete_company'] }));
@@ -92,7 +119,7 @@ test('create refuses an unusable webhook URL before sending anything', async () 
 test('delete removes the subscription by destination; a hook already gone or an error never blocks deactivation', async () => {
   const ctx = hookContext({ respond: () => ({ status: 204, body: '' }) });
   assert.equal(await methods.delete.call(ctx), true);
-  const r = ctx.requests[0];
+  const r = hookRequests(ctx)[0];
   assert.equal(r.method, 'DELETE');
   assert.equal(r.url, 'http://127.0.0.1:9/api/v4/webhooks');
   assert.equal(r.body, JSON.stringify({ destination: HOOK_URL }));
@@ -170,7 +197,7 @@ test('with Normalize Field Names off, the fields are exactly as amoCRM sent them
   assert.deepEqual(items[0].json.account, { subdomain: 'demo', id: '31000001', _links: { self: 'https://demo.amocrm.ru' } });
 });
 
-test('a body that cannot be read still starts the workflow, with one error item instead of a failure', async () => {
+test('with Emit Unreadable Deliveries, a body that cannot be read starts the workflow with one error item instead of a failure', async () => {
   for (const [body, message] of [
     ['leads[add][0][id]=%zz', /not followed by two hexadecimal digits/],
     ['a=1&a[b]=2', /both as a value and as a group/],
@@ -179,7 +206,7 @@ test('a body that cannot be read still starts the workflow, with one error item 
     [Buffer.from([0x61, 0x3d, 0xff, 0xfe]), /could not be read/],
     [`leads[add][0][id]=1&${'x'.repeat(5 * 1024 * 1024)}`, /more than the 4194304 bytes/],
   ]) {
-    const result = await node.webhook.call(webhookContext(body));
+    const result = await node.webhook.call(webhookContext(body, { options: { emitUnreadable: true } }));
     const items = result.workflowData[0];
     assert.equal(items.length, 1);
     assert.match(items[0].json.error, message);
@@ -191,7 +218,7 @@ test('a body that cannot be read still starts the workflow, with one error item 
 
 test('a body nested deeper than allowed or with a huge index stays cheap', async () => {
   const deep = `leads[add][0]${'[x]'.repeat(20)}=1`;
-  assert.match((await node.webhook.call(webhookContext(deep))).workflowData[0][0].json.error, /nested more than 12 brackets/);
+  assert.match((await node.webhook.call(webhookContext(deep, { options: { emitUnreadable: true } }))).workflowData[0][0].json.error, /nested more than 12 brackets/);
   const sparse = 'leads[add][999999999][id]=7&account[subdomain]=demo';
   const [items] = (await node.webhook.call(webhookContext(sparse))).workflowData;
   assert.deepEqual(items.map((i) => i.json.data), [{ id: 7 }]);
@@ -201,7 +228,7 @@ test('without a raw body, the fields n8n parsed are read instead', async () => {
   const bodyData = { 'leads[add][0][id]': '12', 'leads[add][0][name]': 'A & B', 'account[subdomain]': 'demo' };
   const [items] = (await node.webhook.call(webhookContext('', { raw: false, bodyData }))).workflowData;
   assert.deepEqual(items, [{ json: { event: 'add_lead', entity: 'lead', action: 'add', data: { id: 12, name: 'A & B' }, account: { subdomain: 'demo' } } }]);
-  const nested = { leads: { add: [{ id: '13' }] } };
+  const nested = { leads: { add: [{ id: '13' }] }, account: { subdomain: 'demo', id: '31000001' } };
   const [again] = (await node.webhook.call(webhookContext('', { raw: false, bodyData: nested }))).workflowData;
   assert.equal(again[0].json.data.id, 13);
 });
@@ -214,7 +241,69 @@ test('the trigger is a webhook trigger without inputs, answering at once, and no
   assert.equal(d.usableAsTool, undefined);
   assert.deepEqual(d.webhooks, [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }]);
   const events = d.properties.find((p) => p.name === 'events');
-  assert.equal(events.options.length, 19);
+  assert.equal(events.options.length, 33);
+  assert.deepEqual(
+    [...new Set(events.options.map((o) => o.value.split('_')[1]))].sort(),
+    ['company', 'contact', 'customer', 'lead', 'talk', 'task', 'unsorted'],
+  );
   const normalize = d.properties.find((p) => p.name === 'options').options.find((o) => o.name === 'normalize');
   assert.equal(normalize.default, true);
+});
+
+test('activation reads the account deliveries must name, and keeps it in the static data n8n saves', async () => {
+  const ctx = hookContext({ respond: () => hookList(hook()) });
+  await methods.checkExists.call(ctx);
+  assert.deepEqual(ctx.staticData.account, { id: 31000001, subdomain: 'demo' });
+  assert.equal(ctx.requests.filter(isAccountRead).length, 1);
+});
+
+const mine = 'leads[add][0][id]=7&account[subdomain]=demo&account[id]=31000001';
+
+test("a delivery for another account, or garbage, starts no execution; both are counted, logged, and shown in the next good delivery's meta", async () => {
+  const workflowId = 'wf-drops';
+  for (const body of [
+    'leads[add][0][id]=7&account[subdomain]=other&account[id]=99999999',
+    'leads[add][0][id]=7&account[subdomain]=demo&account[id]=31000002',
+    'leads[add][0][id]=7',
+    'this is not a webhook %zz',
+    '',
+  ]) {
+    const ctx = webhookContext(body, { workflowId });
+    const result = await node.webhook.call(ctx);
+    assert.equal(result.workflowData, undefined, body);
+    assert.equal(ctx.warnings.length, 1);
+    assert.match(ctx.warnings[0], /answered and dropped/);
+  }
+  const [items] = (await node.webhook.call(webhookContext(mine, { workflowId }))).workflowData;
+  assert.deepEqual(items[0].json.meta, { dropped: { foreignAccount: 3, unreadable: 2 } });
+  const [again] = (await node.webhook.call(webhookContext(mine, { workflowId }))).workflowData;
+  assert.equal(again[0].json.meta, undefined, 'counted once');
+});
+
+test('a trigger activated before the account check learns the account with the first delivery', async () => {
+  const staticData = {};
+  const ctx = webhookContext(mine, { staticData, respond: () => json(200, DEMO_ACCOUNT) });
+  const [items] = (await node.webhook.call(ctx)).workflowData;
+  assert.equal(items[0].json.data.id, 7);
+  assert.deepEqual(staticData.account, { id: 31000001, subdomain: 'demo' });
+});
+
+test('Fetch Full Records answers amoCRM first, then reads every lead of the delivery with one request', async () => {
+  const pairs = [];
+  for (let i = 0; i < 50; i++) pairs.push(`leads[update][${i}][id]=${20000001 + i}`);
+  const body = `${pairs.join('&')}&account[subdomain]=demo&account[id]=31000001`;
+  const leads = Array.from({ length: 50 }, (_, i) => ({ id: 20000001 + i, name: `L${i}`, custom_fields_values: null, _embedded: { tags: [] } }));
+  const ctx = webhookContext(body, {
+    options: { fetchFullRecords: true, with: ['contacts'] },
+    respond: () => json(200, { _embedded: { leads } }),
+  });
+  const result = await node.webhook.call(ctx);
+  assert.equal(result.noWebhookResponse, true);
+  assert.deepEqual(ctx.answered, [{ code: 200, body: { message: 'Webhook call received' } }]);
+  assert.equal(ctx.requests.length, 1);
+  assert.match(ctx.requests[0].url, /\/api\/v4\/leads\?filter\[id\]\[0\]=20000001&.*&with=contacts&limit=250$/);
+  const items = result.workflowData[0];
+  assert.equal(items.length, 50);
+  assert.equal(items[49].json.record.name, 'L49');
+  assert.equal(items[0].json.event, 'update_lead');
 });
