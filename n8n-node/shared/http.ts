@@ -16,6 +16,25 @@ export const NOT_CONNECTED_PREFIX = 'amoCRM credential not connected: ';
  */
 const N8N_NOT_CONNECTED = ['OAuth credentials not connected', 'Unable to sign without access token'];
 
+/**
+ * The URL axios sends a request to (its buildFullPath): an absolute `url`
+ * (`scheme://…`, or protocol-relative `//…`) as it is, the `baseURL` ignored
+ * unless `allowAbsoluteUrls` is false; otherwise the two joined. A check of
+ * where a token goes must look at this URL and no other.
+ */
+export function axiosUrl(options: { url: string; baseURL?: string; allowAbsoluteUrls?: boolean }): string {
+	const url = options.url ?? '';
+	if (options.baseURL && (!isAbsoluteUrl(url) || options.allowAbsoluteUrls === false)) {
+		return url ? `${options.baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : options.baseURL;
+	}
+	return url;
+}
+
+/** axios's rule: `<scheme>://` or `//` at the start. */
+export function isAbsoluteUrl(url: string): boolean {
+	return /^([a-z][a-z\d+\-.]*:)?\/\//i.test(url);
+}
+
 /** Header names in lower case, values as text. */
 export function lowerCaseHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
 	const out: Record<string, string> = {};
@@ -59,9 +78,14 @@ export function failureOf(error: unknown): { code: string; message: string } {
 	// n8n may wrap the credential's own error in a NodeApiError, whose message
 	// is then generic and the original text sits in its description or cause.
 	const texts = [e.message, e.description, e.cause?.message].filter((t): t is string => typeof t === 'string');
-	// The credential could not get a token (see TokenFailure): nothing was sent.
+	// The credential could not get a token (see TokenFailure): nothing was
+	// sent. Its failure code (TOKEN, or TOKEN_SPENT when another process may
+	// have just spent the refresh token) travels on the error n8n wrapped.
 	const token = texts.find((t) => t.startsWith(TOKEN_FAILURE_PREFIX));
-	if (token) return { code: 'TOKEN', message: token };
+	if (token) {
+		const failure = [error, e.cause].map((x) => (x as { failure?: unknown } | undefined)?.failure).find((f) => typeof f === 'string');
+		return { code: (failure as string | undefined) ?? 'TOKEN', message: token };
+	}
 	// It has no token at all: nothing was sent, and the core says what to click.
 	const missing = texts.find((t) => t.startsWith(NOT_CONNECTED_PREFIX));
 	if (missing) return { code: 'NOT_CONNECTED', message: missing.slice(NOT_CONNECTED_PREFIX.length) };

@@ -3,7 +3,16 @@
 // file sends the one request and makes concurrent callers share it.
 
 import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
-import { tokenAbandon, tokenComplete, tokenPlan, type CoreError, type Result, type TokenFields, type TokenRequest } from './core';
+import {
+	tokenAbandon,
+	tokenComplete,
+	tokenPlan,
+	tokenRenewalDue,
+	type CoreError,
+	type Result,
+	type TokenFields,
+	type TokenRequest,
+} from './core';
 import { TOKEN_FAILURE_PREFIX, bodyText, failureOf, lowerCaseHeaders } from './http';
 
 /**
@@ -18,13 +27,40 @@ const flights = new Map<string, Promise<Result<TokenFields>>>();
 const TOKEN_TIMEOUT_MS = 60_000;
 
 export class TokenFailure extends Error {
+	/** The failure code the request reports to the core (see CoreError.failure). */
+	readonly failure: string;
+
 	constructor(readonly error: CoreError) {
 		// n8n shows the message of a failed preAuthentication; the description
 		// (what to do) goes into it so that it is not lost on the way. The
 		// prefix lets the transport recognise it after n8n wrapped it.
 		super(`${TOKEN_FAILURE_PREFIX}${error.description ? `${error.message}. ${error.description}` : error.message}`);
 		this.name = 'TokenFailure';
+		this.failure = error.failure ?? 'TOKEN';
 	}
+}
+
+/**
+ * Credentials whose authenticate() asked n8n for a renewal ahead of need
+ * (keep-alive), until their preAuthentication runs. n8n hands the same
+ * credential object to both.
+ */
+const keepAlive = new WeakSet<object>();
+
+/**
+ * Called by authenticate() before each request: when the core says the
+ * refresh token is due for renewal (older than 30 days), throws the error
+ * n8n treats as an expired credential, so that n8n runs preAuthentication,
+ * persists the renewed pair and sends the request with it. Nothing is sent
+ * before that.
+ */
+export function renewIfDue(credentials: ICredentialDataDecryptedObject): void {
+	if (credentials.connectionType !== 'oauth' || !tokenRenewalDue(credentials)) return;
+	keepAlive.add(credentials);
+	throw Object.assign(new Error('amoCRM OAuth: renewing the refresh token before it ages out'), {
+		response: { status: 401 },
+		httpCode: '401',
+	});
 }
 
 /** The fields preAuthentication returns for n8n to persist. */
@@ -32,6 +68,19 @@ export async function renewTokens(
 	helper: IHttpRequestHelper,
 	credentials: ICredentialDataDecryptedObject,
 ): Promise<IDataObject> {
+	// A renewal ahead of need must not fail the request it precedes: the
+	// access token still works, and the core holds the keep-alive off for a
+	// while, so authenticate() lets the request go with the current token.
+	const proactive = keepAlive.delete(credentials);
+	try {
+		return await renew(helper, credentials);
+	} catch (error) {
+		if (proactive && error instanceof TokenFailure) return {};
+		throw error;
+	}
+}
+
+async function renew(helper: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
 	const planned = tokenPlan(credentials);
 	if (!planned.ok) throw new TokenFailure(planned.error);
 	const plan = planned.value;

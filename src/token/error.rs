@@ -103,6 +103,18 @@ impl TokenError {
         )
     }
 
+    /// The failure code the shell reports for a request that could not get a
+    /// token because of this error. A refresh token refused as already used
+    /// may have been spent by another process (a queue-mode worker) that
+    /// saves the new pair: the engine reads the credential again after a
+    /// pause instead of failing at once.
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            TokenError::RefreshRevoked => crate::engine::retry::TOKEN_SPENT,
+            _ => crate::engine::retry::TOKEN_FAILURE,
+        }
+    }
+
     /// What to do about it.
     pub fn description(&self) -> String {
         let reconnect = format!(
