@@ -13,7 +13,7 @@ import {
 	type TokenFields,
 	type TokenRequest,
 } from './core';
-import { TOKEN_FAILURE_PREFIX, bodyText, failureOf, lowerCaseHeaders } from './http';
+import { TOKEN_FAILURE_PREFIX, bodyText, failureOf, lowerCaseHeaders, rememberTokenFailure } from './http';
 
 /**
  * Token requests in flight in this process, by the core's flight key (a
@@ -37,6 +37,7 @@ export class TokenFailure extends Error {
 		super(`${TOKEN_FAILURE_PREFIX}${error.description ? `${error.message}. ${error.description}` : error.message}`);
 		this.name = 'TokenFailure';
 		this.failure = error.failure ?? 'TOKEN';
+		rememberTokenFailure(this.message, this.failure);
 	}
 }
 

@@ -768,6 +768,29 @@ mod tests {
     }
 
     #[test]
+    fn an_address_refused_by_n8ns_ssrf_protection_is_final_and_says_what_to_allow() {
+        let mut r = run();
+        let s = r.start(items(1));
+        let s = r.transport(
+            s.requests[0].id,
+            crate::engine::retry::SSRF_BLOCKED,
+            "The request was blocked because it resolves to a restricted IP address",
+        );
+        assert!(s.done && s.requests.is_empty(), "not retried");
+        let error = error_of(&s.emit[0]);
+        assert!(
+            error.message.contains("SSRF protection") && error.message.contains("restricted IP"),
+            "{}",
+            error.message
+        );
+        assert!(error
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("N8N_SSRF_ALLOWED_IP_RANGES"));
+    }
+
+    #[test]
     fn a_credential_that_is_not_connected_says_so_and_what_to_click_without_retrying() {
         let mut r = run();
         let s = r.start(items(1));

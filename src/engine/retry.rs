@@ -47,6 +47,10 @@ pub const TOKEN_SPENT_BACKOFF_MS: [u64; 4] = [500, 1_000, 2_000, 4_000];
 /// send at all (n8n's OAuth2 credential before Connect, an empty token field).
 pub const NOT_CONNECTED: &str = "NOT_CONNECTED";
 
+/// The failure code the shell reports when n8n's SSRF protection refused the
+/// address: nothing was sent, and sending again would be refused again.
+pub const SSRF_BLOCKED: &str = "SSRF_BLOCKED";
+
 /// Whether a request may be sent twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replay {
@@ -94,6 +98,10 @@ pub fn decide(replay: &Replay, retries: usize, outcome: Outcome) -> Decision {
         // again would only repeat the failed token request.
         Outcome::Transport(failure) if failure.code == TOKEN_FAILURE => Decision::Deliver(Err(ApiError::new(
             ApiErrorKind::TokenFailed,
+        )
+        .with_detail(failure.message))),
+        Outcome::Transport(failure) if failure.code == SSRF_BLOCKED => Decision::Deliver(Err(ApiError::new(
+            ApiErrorKind::SsrfBlocked,
         )
         .with_detail(failure.message))),
         Outcome::Transport(failure) if failure.code == NOT_CONNECTED => Decision::Deliver(Err(ApiError::new(

@@ -72,7 +72,8 @@ function fakeAmo() {
  * every request; preAuthentication runs when the access token is empty, and
  * again with "expired" after an error with status 401 (an HTTP answer, or
  * authenticate() asking for a renewal); its result is persisted; errors come
- * out wrapped as NodeApiError does, the original as `cause`.
+ * out wrapped as 2.8.4's NodeApiError does: the message kept, the original
+ * error object dropped.
  */
 function n8nContext(store, amo, params) {
   const credentialType = new AmoCrmKommoApi();
@@ -92,7 +93,7 @@ function n8nContext(store, amo, params) {
     Object.assign(store, out); // persisted
   };
   const wrap = (error) =>
-    Object.assign(new Error(error.message, { cause: error }), { httpCode: error.response ? String(error.response.status) : null });
+    Object.assign(new Error(error.message), { httpCode: error.response ? String(error.response.status) : null });
   return {
     getInputData: () => [{ json: {} }],
     getNode: () => ({ name: 'AmoCRM Lead', type: 'n8n-nodes-amocrm-kommo.amoCrmLead', typeVersion: 1, parameters: {} }),

@@ -111,12 +111,16 @@ describe('queue mode: tokens across workers', { concurrency: 1 }, () => {
         const executions = all.slice(0, CALLS); // newest first
         const stats = await amo.stats();
         const refreshRequests = (await amo.requests({ path: '/oauth2/access_token' })).filter((r) => /refresh_token/.test(r.body));
+        const failed = executions.filter((e) => e.status !== 'success');
+        const errors = [];
+        for (const e of failed.slice(0, 3)) errors.push((await cluster.getExecution(e.id)).errorMessage);
         const byWorker = {};
         for (const e of executions) byWorker[e.worker ?? 'none'] = (byWorker[e.worker ?? 'none'] ?? 0) + 1;
         return {
           answers,
           ms,
-          failed: executions.filter((e) => e.status !== 'success'),
+          failed,
+          errors,
           byWorker,
           refreshGrants: stats.tokenGrants.refresh_token,
           refreshRequests: refreshRequests.length,
@@ -129,7 +133,8 @@ describe('queue mode: tokens across workers', { concurrency: 1 }, () => {
         console.log(
           `[queue ${version}] ${label}: ${CALLS} executions at once over workers ${JSON.stringify(f.byWorker)} in ${(f.ms / 1000).toFixed(1)} s; ` +
             `failed executions ${f.failed.length}; refresh requests ${f.refreshRequests} (grants ${f.refreshGrants}, refused ${f.refused}); ` +
-            `401s seen by amoCRM ${f.unauthorized}`,
+            `401s seen by amoCRM ${f.unauthorized}` +
+            (f.errors.length ? `; errors: ${f.errors.map((e) => String(e).slice(0, 300)).join(' | ')}` : ''),
         );
 
       test('AmoCRM API (OAuth, renewed by the core): 20 executions over both workers with an expired token, none fails, at most 2 refreshes', async () => {
