@@ -73,20 +73,18 @@ export async function renewTokens(
 	// access token still works, and the core holds the keep-alive off for a
 	// while, so authenticate() lets the request go with the current token.
 	const proactive = keepAlive.delete(credentials);
-	try {
-		return await renew(helper, credentials);
-	} catch (error) {
-		if (proactive && error instanceof TokenFailure) return {};
-		throw error;
-	}
+	const outcome = await renew(helper, credentials);
+	if (outcome.ok) return outcome.value;
+	if (proactive) return {};
+	throw new TokenFailure(outcome.error);
 }
 
-async function renew(helper: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+async function renew(helper: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<Result<IDataObject>> {
 	const planned = tokenPlan(credentials);
-	if (!planned.ok) throw new TokenFailure(planned.error);
+	if (!planned.ok) return planned;
 	const plan = planned.value;
-	if (plan.action === 'none') return {};
-	if (plan.action === 'use') return { ...plan.tokens };
+	if (plan.action === 'none') return { ok: true, value: {} };
+	if (plan.action === 'use') return { ok: true, value: { ...plan.tokens } };
 
 	let flight = flights.get(plan.flight);
 	if (!flight) {
@@ -94,8 +92,7 @@ async function renew(helper: IHttpRequestHelper, credentials: ICredentialDataDec
 		flights.set(plan.flight, flight);
 	}
 	const outcome = await flight;
-	if (!outcome.ok) throw new TokenFailure(outcome.error);
-	return { ...outcome.value };
+	return outcome.ok ? { ok: true, value: { ...outcome.value } } : outcome;
 }
 
 async function send(

@@ -522,6 +522,14 @@ mod tests {
         }
     }
 
+    /// A connected credential holding refresh token `rt`.
+    fn holding(rt: &str) -> CredentialFields {
+        let mut f = fields();
+        f.authorization_code.clear();
+        f.refresh_token = rt.into();
+        f
+    }
+
     fn tokens(at: &str, rt: &str, expires_in: u64) -> Response {
         Response::new(
             200,
@@ -592,9 +600,7 @@ mod tests {
     #[test]
     fn concurrent_callers_share_a_flight_and_late_callers_get_the_rotated_pair() {
         let mut broker = TokenBroker::default();
-        let mut f = fields();
-        f.authorization_code.clear();
-        f.refresh_token = "RT1".into();
+        let f = holding("RT1");
         let (flight_a, _) = send(broker.plan(&f, NOW).unwrap());
         let (flight_b, _) = send(broker.plan(&f, NOW).unwrap());
         assert_eq!(flight_a, flight_b, "same token, same flight");
@@ -609,9 +615,7 @@ mod tests {
     #[test]
     fn late_callers_follow_the_chain_to_the_newest_pair() {
         let mut broker = TokenBroker::default();
-        let mut f = fields();
-        f.authorization_code.clear();
-        f.refresh_token = "RT1".into();
+        let f = holding("RT1");
         let (flight, _) = send(broker.plan(&f, NOW).unwrap());
         broker.complete(&flight, &tokens("AT2", "RT2", 60), NOW).unwrap();
         // RT2's access token expired, so a holder of RT2 refreshes again.
@@ -631,9 +635,7 @@ mod tests {
     #[test]
     fn an_expired_rotated_pair_is_renewed_with_its_own_refresh_token() {
         let mut broker = TokenBroker::default();
-        let mut f = fields();
-        f.authorization_code.clear();
-        f.refresh_token = "RT1".into();
+        let f = holding("RT1");
         let (flight, _) = send(broker.plan(&f, NOW).unwrap());
         broker.complete(&flight, &tokens("AT2", "RT2", 60), NOW).unwrap();
         let (_, request) = send(broker.plan(&f, NOW + 3_600_000.0).unwrap());
@@ -695,9 +697,7 @@ mod tests {
 
     /// A credential connected by a refresh that rotated RT1 to RT2.
     fn rotated(broker: &mut TokenBroker) -> CredentialFields {
-        let mut f = fields();
-        f.authorization_code.clear();
-        f.refresh_token = "RT1".into();
+        let f = holding("RT1");
         let (flight, _) = send(broker.plan(&f, NOW).unwrap());
         broker.complete(&flight, &tokens("AT2", "RT2", 86_400), NOW).unwrap();
         f
@@ -725,9 +725,7 @@ mod tests {
     #[test]
     fn a_refresh_token_amocrm_refused_as_used_is_not_sent_again_and_reads_as_spent() {
         let mut broker = TokenBroker::default();
-        let mut f = fields();
-        f.authorization_code.clear();
-        f.refresh_token = "RT1".into();
+        let mut f = holding("RT1");
         let (flight, _) = send(broker.plan(&f, NOW).unwrap());
         let revoked = Response::new(401, r#"{"hint":"Token has been revoked","status":401}"#);
         let e = broker.complete(&flight, &revoked, NOW).unwrap_err();
@@ -769,9 +767,7 @@ mod tests {
     #[test]
     fn a_failed_keep_alive_is_held_off_for_an_hour_and_a_spent_token_for_good() {
         let mut broker = TokenBroker::default();
-        let mut f = fields();
-        f.authorization_code.clear();
-        f.refresh_token = "RT1".into();
+        let mut f = holding("RT1");
         f.refresh_issued_at = Some(NOW - KEEP_ALIVE_AFTER_MS);
         assert!(broker.renewal_due(&f, NOW));
         let (flight, _) = send(broker.plan(&f, NOW).unwrap());

@@ -164,6 +164,36 @@ export function leadNode(name, parameters, credentialId, extra = {}) {
 /** A record locator by ID, as the editor stores it. */
 export const byId = (value) => ({ __rl: true, mode: 'id', value: String(value) });
 
+/** Webhook (POST `path`, answers with the last node's output) → one node. */
+export function webhookWorkflow(name, path, node) {
+  return {
+    name,
+    nodes: [
+      {
+        id: randomUUID(),
+        name: 'Webhook',
+        type: 'n8n-nodes-base.webhook',
+        typeVersion: 2,
+        position: [0, 0],
+        webhookId: randomUUID(),
+        parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
+      },
+      { id: randomUUID(), position: [220, 0], ...node },
+    ],
+    connections: { Webhook: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
+    settings: { executionOrder: 'v1' },
+  };
+}
+
+/** An AmoCRM Lead node named "Get" reading lead `leadId` with either credential type. */
+export const getLeadNode = (leadId, credentialType, credentialId) => ({
+  name: 'Get',
+  type: LEAD_NODE,
+  typeVersion: 1,
+  parameters: { authentication: credentialType, operation: 'get', leadId: byId(leadId), with: [] },
+  credentials: { [credentialType]: { id: credentialId, name: 'amoCRM' } },
+});
+
 const manual = () => ({
   id: randomUUID(),
   name: 'Manual',

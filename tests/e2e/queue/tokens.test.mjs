@@ -18,39 +18,14 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { createQueueCluster } from '../harness/cluster.mjs';
-import { Amo, LEAD_NODE, VERSIONS, emulator, oauthCredential, packageTarball, textOf } from '../support.mjs';
+import { Amo, VERSIONS, emulator, getLeadNode, oauthCredential, packageTarball, textOf, webhookWorkflow } from '../support.mjs';
 
 const CALLS = 20;
 const SLOW_TOKEN_ENDPOINT = { method: 'POST', path: '/oauth2/access_token', kind: 'delay', delayMs: 1500, count: 100 };
 
 /** Webhook (answers with the last node's output) → AmoCRM Lead: Get. */
-function webhookGet(name, path, leadId, credentialType, credentialId) {
-  return {
-    name,
-    nodes: [
-      {
-        id: randomUUID(),
-        name: 'Webhook',
-        type: 'n8n-nodes-base.webhook',
-        typeVersion: 2,
-        position: [0, 0],
-        webhookId: randomUUID(),
-        parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
-      },
-      {
-        id: randomUUID(),
-        name: 'Get',
-        type: LEAD_NODE,
-        typeVersion: 1,
-        position: [220, 0],
-        parameters: { authentication: credentialType, operation: 'get', leadId: { __rl: true, mode: 'id', value: String(leadId) }, with: [] },
-        credentials: { [credentialType]: { id: credentialId, name: 'amoCRM' } },
-      },
-    ],
-    connections: { Webhook: { main: [[{ node: 'Get', type: 'main', index: 0 }]] } },
-    settings: { executionOrder: 'v1' },
-  };
-}
+const webhookGet = (name, path, leadId, credentialType, credentialId) =>
+  webhookWorkflow(name, path, getLeadNode(leadId, credentialType, credentialId));
 
 describe('queue mode: tokens across workers', { concurrency: 1 }, () => {
   for (const version of VERSIONS) {
