@@ -253,6 +253,16 @@ struct OAuthSettings<'a> {
     client_secret: &'a str,
 }
 
+impl OAuthSettings<'_> {
+    fn keyer(&self) -> Keyer<'_> {
+        Keyer {
+            client_id: self.client_id,
+            origin: self.account.origin(),
+            client_secret: self.client_secret,
+        }
+    }
+}
+
 fn oauth_settings(fields: &CredentialFields) -> Result<Option<OAuthSettings<'_>>, PlanError> {
     if fields.connection_type != "oauth" {
         return Ok(None);
@@ -280,16 +290,12 @@ impl TokenBroker {
         let Some(settings) = oauth_settings(fields)? else {
             return Ok(Plan::Nothing);
         };
+        let keyer = settings.keyer();
         let OAuthSettings {
             ref account,
             client_id,
             client_secret,
         } = settings;
-        let keyer = Keyer {
-            client_id,
-            origin: account.origin(),
-            client_secret,
-        };
         let code = fields.authorization_code.trim();
         let code_fingerprint = (!code.is_empty()).then(|| fingerprint(&[client_id, account.origin(), code]));
 
@@ -376,14 +382,9 @@ impl TokenBroker {
         let Ok(Some(settings)) = oauth_settings(fields) else {
             return false;
         };
-        let keyer = Keyer {
-            client_id: settings.client_id,
-            origin: settings.account.origin(),
-            client_secret: settings.client_secret,
-        };
         let held_off = self
             .failures
-            .get(&keyer.key("refresh", refresh))
+            .get(&settings.keyer().key("refresh", refresh))
             .is_some_and(|f| f.spent || now_ms - f.at_ms < KEEP_ALIVE_HOLD_OFF_MS);
         !held_off
     }
