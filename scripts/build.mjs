@@ -14,6 +14,8 @@
 //   4. tsc -> dist/, then the generated glue, icons and codex files are copied.
 //
 // Usage: node scripts/build.mjs [--skip-setup] [--quiet]
+//        node scripts/build.mjs --test-trap   (only the glue of a test build
+//        with the `test-trap` feature, to target/test-trap/; never shipped)
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -42,7 +44,10 @@ export const WASM_OPT_ARGS = ['-O3', '--strip-debug', '--strip-producers', ...WA
 
 const log = (...a) => console.log('[build]', ...a);
 
-async function buildWasm() {
+/** Exports only a test build may have (cargo feature `test-trap`); the shipped glue must not. */
+export const TEST_ONLY_EXPORTS = ['__testTrap'];
+
+async function buildWasm(pkg = PKG, features = [], env = undefined) {
   await run('wasm-pack', [
     '--quiet',
     'build',
@@ -50,15 +55,16 @@ async function buildWasm() {
     '--target',
     'nodejs',
     '--out-dir',
-    'pkg',
+    pkg,
     '--out-name',
     'amocrm_core',
     '--no-pack',
-  ]);
-  const raw = path.join(PKG, 'amocrm_core_bg.wasm');
-  const optimised = path.join(PKG, 'amocrm_core_opt.wasm');
+    ...(features.length ? ['--', '--features', features.join(',')] : []),
+  ], env ? { env: { ...process.env, ...env } } : {});
+  const raw = path.join(pkg, 'amocrm_core_bg.wasm');
+  const optimised = path.join(pkg, 'amocrm_core_opt.wasm');
   // wasm-opt takes most of a warm build: skip it when its input is unchanged.
-  const stamp = path.join(PKG, 'amocrm_core_opt.input.sha256');
+  const stamp = path.join(pkg, 'amocrm_core_opt.input.sha256');
   const digest = createHash('sha256').update(fs.readFileSync(raw)).update(WASM_OPT_ARGS.join(' ')).digest('hex');
   if (fs.existsSync(optimised) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === digest) {
     return { raw, optimised };
@@ -119,6 +125,10 @@ export function embedGlue(glue, wasmBytes) {
     'new FinalizationRegistry(({ ptr, gen }) => { if (gen === __generation && wasm !== null) wasm.__wbg_nodecall_free(ptr, 1); })',
     'guard the finalizer',
   );
+  // Every other method of such a handle fails cleanly instead of passing its
+  // pointer into the new instance's heap (where it could read or corrupt
+  // another execution's call).
+  out = patch(out, /^exports\.NodeCall = NodeCall;$/m, `${HANDLE_GUARD}exports.NodeCall = NodeCall;`, 'guard handle methods');
 
   // A first line of defence; the scanner's own rules run on the packed tarball in the tests.
   const code = out.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
@@ -132,18 +142,32 @@ export function embedGlue(glue, wasmBytes) {
   return `${header}${out}\nconst WASM_B64 = '${Buffer.from(wasmBytes).toString('base64')}';\n`;
 }
 
+const HANDLE_GUARD = `for (const name of Object.getOwnPropertyNames(NodeCall.prototype)) {
+    const method = NodeCall.prototype[name];
+    if (name === 'constructor' || name === 'free' || name === '__destroy_into_raw' || typeof method !== 'function') continue;
+    NodeCall.prototype[name] = function (...args) {
+        if (this.__wbg_gen !== __generation || wasm === null) {
+            throw new Error(\`this call began before the core was restarted after a failure, so it cannot go on (\${name} refused)\`);
+        }
+        return method.apply(this, args);
+    };
+}
+`;
+
 const LOADER = `// The module is compiled on first use, once per process, and shared by every
 // node and credential of the package (they load this file through one require
 // cache). __reset() drops an instance a trap has left in an unknown state.
 let wasmModule = null;
 let wasm = null;
 let __generation = 0;
+/** Instantiates the module if needed; true when a new instance was made now. */
 function __instantiate() {
-    if (wasm !== null) return;
+    if (wasm !== null) return false;
     if (wasmModule === null) wasmModule = new WebAssembly.Module(Buffer.from(WASM_B64, 'base64'));
     wasm = new WebAssembly.Instance(wasmModule, __wbg_get_imports()).exports;
     /*RESET_MEMORY_VIEWS*/
     wasm.__wbindgen_start();
+    return true;
 }
 function __reset() {
     wasm = null;
@@ -159,6 +183,30 @@ function checkGlueMatchesWasm(glue, wasmBytes) {
   const called = new Set([...glue.matchAll(/\bwasm\.(\w+)/g)].map((m) => m[1]));
   const missing = [...called].filter((name) => !exported.has(name));
   if (missing.length) throw new Error(`build: the glue calls ${missing.join(', ')}, which the .wasm does not export`);
+}
+
+/** The shipped glue and .wasm must not have a test-only export. */
+function checkNoTestExports(glue, wasmBytes) {
+  const exported = WebAssembly.Module.exports(new WebAssembly.Module(wasmBytes)).map((e) => e.name);
+  const found = TEST_ONLY_EXPORTS.filter((name) => glue.includes(`exports.${name} = `) || exported.some((e) => e.includes(name)));
+  if (found.length) throw new Error(`build: the shipped core has the test-only export ${found.join(', ')}`);
+}
+
+/**
+ * The glue of a build with the `test-trap` feature, for tests that make the
+ * core trap on purpose: target/test-trap/amocrm_core.js. dist/ is untouched.
+ */
+export async function buildTestTrap() {
+  const dir = path.join(ROOT, 'target', 'test-trap');
+  return await withDirLock(path.join(ROOT, 'target', 'build.lock'), async () => {
+    // Its own cargo target folder, so that it does not evict the shipped build's.
+    const { optimised } = await buildWasm(path.join(dir, 'pkg'), ['test-trap'], { CARGO_TARGET_DIR: path.join(dir, 'cargo') });
+    const glue = embedGlue(fs.readFileSync(path.join(dir, 'pkg', 'amocrm_core.js'), 'utf8'), fs.readFileSync(optimised));
+    if (!glue.includes('exports.__testTrap = ')) throw new Error('build: the test build lacks __testTrap');
+    const out = path.join(dir, 'amocrm_core.js');
+    fs.writeFileSync(out, glue);
+    return out;
+  });
 }
 
 /** Names the hand-written declaration promises must exist in the glue. */
@@ -199,6 +247,7 @@ async function buildLocked() {
   const glue = embedGlue(fs.readFileSync(path.join(PKG, 'amocrm_core.js'), 'utf8'), wasmBytes);
   checkDeclarations(glue);
   checkGlueMatchesWasm(glue, wasmBytes);
+  checkNoTestExports(glue, wasmBytes);
   fs.mkdirSync(WASM_OUT_DIR, { recursive: true });
   fs.writeFileSync(GLUE_OUT, glue);
   const t2 = Date.now();
@@ -221,5 +270,6 @@ async function buildLocked() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await build({ skipSetup: process.argv.includes('--skip-setup') });
+  if (process.argv.includes('--test-trap')) log(`test build: ${await buildTestTrap()}`);
+  else await build({ skipSetup: process.argv.includes('--skip-setup') });
 }

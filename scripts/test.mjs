@@ -10,6 +10,7 @@
 //   build       the package (wasm + TypeScript)
 //   node tests  TypeScript layer, packed tarball, emulator
 //   e2e         real n8n 2.40.7 and 2.8.4 against the emulator
+//   queue       queue mode: PostgreSQL, Redis, n8n main + 2 workers (QUEUE_FILES)
 //   browser     the n8n 2.40.7 editor in headless Chromium, against the demo
 //
 // Prints how long each phase took and the test counts. Exit code 1 on any
@@ -68,6 +69,12 @@ async function nodeTests(label, files, { env, concurrency } = {}) {
   }
 }
 
+/**
+ * The queue-mode tests (tests/e2e/harness/cluster.mjs: PostgreSQL, Redis, n8n
+ * main + 2 workers), run after e2e in their own phase, one file at a time.
+ */
+const QUEUE_FILES = ['tests/e2e/queue/tokens.test.mjs', 'tests/e2e/queue/rate-budget.test.mjs'];
+
 const testFiles = (dir, re = /\.test\.mjs$/) =>
   fs
     .readdirSync(path.join(ROOT, dir))
@@ -113,6 +120,9 @@ try {
     await phase(`e2e: real n8n ${versions.join(', ')}`, () =>
       nodeTests('e2e: real n8n', testFiles('tests/e2e'), { env: { N8N_E2E_VERSIONS: versions.join(',') }, concurrency: 1 }),
     ).catch((e) => (e2eFailure = e));
+    await phase(`queue: n8n ${versions.join(', ')} main + 2 workers, PostgreSQL, Redis`, () =>
+      nodeTests('queue: n8n cluster', QUEUE_FILES, { env: { N8N_E2E_VERSIONS: versions.join(',') }, concurrency: 1 }),
+    ).catch((e) => (e2eFailure ??= e));
     // The editor in headless Chromium, after the e2e suite (and even when it failed).
     if (versions.includes('2.40.7')) {
       await phase('browser: n8n 2.40.7 editor, headless Chromium', () =>

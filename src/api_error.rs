@@ -100,6 +100,8 @@ pub enum ApiErrorKind {
     MaybeApplied,
     /// No response at all, after every retry; the detail is the error code.
     Transport,
+    /// n8n's SSRF protection refused the address (a loopback emulator, say).
+    SsrfBlocked,
     /// A status amoCRM does not document for this call.
     Unexpected,
     /// A 2xx whose body is not what the API documents; the detail says why.
@@ -295,6 +297,10 @@ impl ApiError {
                     None => "Could not reach amoCRM".into(),
                 },
                 Some("No answer from amoCRM after several attempts. Check this server's network connection and the account address."),
+            ),
+            SsrfBlocked => (
+                with("n8n's SSRF protection refused the request to the credential's address".into()),
+                Some("n8n was started with N8N_SSRF_PROTECTION_ENABLED=true, which blocks loopback and private addresses such as the local emulator's. An n8n administrator can allow the address with N8N_SSRF_ALLOWED_IP_RANGES (for the emulator: 127.0.0.0/8) or N8N_SSRF_ALLOWED_HOSTNAMES; accounts on amoCRM's own addresses are not affected."),
             ),
             Unexpected => (format!("amoCRM answered with the unexpected status {status}"), None),
             UnreadableBody => (

@@ -165,8 +165,17 @@ pub fn check_request_url(config: &str, url: &str) -> String {
     }
 }
 
+/// A token error, with the failure code the shell reports when a request
+/// could not get a token because of it (see [`crate::engine::retry`]).
 fn token_error_json(error: &TokenError) -> String {
-    error_json(NodeError::new(crate::error::ErrorKind::Token, error.to_string()).with_description(error.description()))
+    let node_error =
+        NodeError::new(crate::error::ErrorKind::Token, error.to_string()).with_description(error.description());
+    json!({ "error": node_error, "failure": error.failure_code() }).to_string()
+}
+
+fn credential_fields(fields: &str) -> Result<CredentialFields, String> {
+    serde_json::from_str(fields)
+        .map_err(|e| error_json(NodeError::internal(format!("unreadable credential fields: {e}"))))
 }
 
 /// What the credential's `preAuthentication` must do: `{"action": "none"}`,
@@ -176,9 +185,9 @@ fn token_error_json(error: &TokenError) -> String {
 /// `{"error": {…}}`.
 #[wasm_bindgen(js_name = tokenPlan)]
 pub fn token_plan(fields: &str, now_ms: f64) -> String {
-    let fields: CredentialFields = match serde_json::from_str(fields) {
+    let fields = match credential_fields(fields) {
         Ok(f) => f,
-        Err(e) => return error_json(NodeError::internal(format!("unreadable credential fields: {e}"))),
+        Err(e) => return e,
     };
     match with_process(|p| p.broker.plan(&fields, now_ms)) {
         Ok(Plan::Nothing) => json!({ "action": "none" }).to_string(),
@@ -212,9 +221,45 @@ pub fn token_complete(flight: &str, meta: &str, body: &str, now_ms: f64) -> Stri
 
 /// The token request for `flight` got no answer (`code`: Node's error code).
 #[wasm_bindgen(js_name = tokenAbandon)]
-pub fn token_abandon(flight: &str, code: &str) -> String {
-    with_process(|p| p.broker.abandon(flight));
+pub fn token_abandon(flight: &str, code: &str, now_ms: f64) -> String {
+    with_process(|p| p.broker.abandon(flight, now_ms));
     token_error_json(&TokenError::Transport { code: code.to_string() })
+}
+
+/// Whether the credential must renew its refresh token before this use
+/// (keep-alive): `true` or `false`; `false` for anything unreadable.
+#[wasm_bindgen(js_name = tokenRenewalDue)]
+pub fn token_renewal_due(fields: &str, now_ms: f64) -> bool {
+    credential_fields(fields).is_ok_and(|f| with_process(|p| p.broker.renewal_due(&f, now_ms)))
+}
+
+/// The token broker's memory (rotations, pending grants, failed renewals) as
+/// JSON, for the shell to keep outside the instance.
+#[wasm_bindgen(js_name = tokenExport)]
+pub fn token_export() -> String {
+    with_process(|p| p.broker.export())
+}
+
+/// Restores what [`token_export`] wrote (into a fresh instance after a
+/// trap): `{"ok": true}` or `{"error": {…}}`.
+#[wasm_bindgen(js_name = tokenImport)]
+pub fn token_import(state: &str) -> String {
+    match crate::token::TokenBroker::import(state) {
+        Ok(broker) => {
+            with_process(|p| p.broker = broker);
+            json!({ "ok": true }).to_string()
+        }
+        Err(e) => error_json(NodeError::internal(format!("unreadable token memory: {e}"))),
+    }
+}
+
+/// Test builds only (`--features test-trap`): panics inside the instance, to
+/// prove that a trap is contained. The shipped build has no such export
+/// (scripts/build.mjs checks).
+#[cfg(feature = "test-trap")]
+#[wasm_bindgen(js_name = __testTrap)]
+pub fn test_trap() {
+    with_process(|_| panic!("test trap"));
 }
 
 /// Decodes a webhook POST body (`application/x-www-form-urlencoded`, amoCRM's
@@ -309,8 +354,9 @@ mod tests {
         ));
         assert_eq!(done["tokens"]["accessToken"], "A");
         assert_eq!(done["tokens"]["accessExpiresAt"], 1000.0 + 86_400_000.0);
-        let revoked = parse(&token_abandon("nope", "ECONNRESET"));
+        let revoked = parse(&token_abandon("nope", "ECONNRESET", 1000.0));
         assert_eq!(revoked["error"]["kind"], "token");
+        assert_eq!(revoked["failure"], "TOKEN");
     }
 
     #[test]

@@ -9,9 +9,9 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 import { accountOrigin, checkOwnUrl } from '../shared/core';
-import { NOT_CONNECTED_PREFIX } from '../shared/http';
+import { NOT_CONNECTED_PREFIX, axiosUrl, isAbsoluteUrl } from '../shared/http';
 import { addressFields } from '../shared/credentials';
-import { renewTokens } from '../shared/oauth';
+import { renewIfDue, renewTokens } from '../shared/oauth';
 import { accountProperties, rateProperties } from './accountProperties';
 
 const oauthOnly = { show: { connectionType: ['oauth'] } };
@@ -19,9 +19,9 @@ const oauthOnly = { show: { connectionType: ['oauth'] } };
 /**
  * amoCRM / Kommo access for the package's nodes, by a long-lived token or by
  * OAuth 2.0 with tokens managed by the Rust core: the authorization code is
- * exchanged on first use, the access token renewed after a 401, the rotated
- * refresh token persisted, and concurrent renewals in one n8n process share
- * one request. The account address is validated by the core, and every
+ * exchanged on first use, the access token renewed after a 401 (and the
+ * refresh token at any use once it is 30 days old), the rotated refresh token
+ * persisted, and concurrent renewals in one n8n process share one request. The account address is validated by the core, and every
  * request is checked to target that account before a token is attached, so
  * whoever edits the credential cannot send the token elsewhere.
  */
@@ -57,6 +57,7 @@ export class AmoCrmKommoApi implements ICredentialType {
 			default: '',
 		},
 		{ displayName: 'Access Token Expires At', name: 'accessExpiresAt', type: 'hidden', default: '' },
+		{ displayName: 'Refresh Token Issued At', name: 'refreshIssuedAt', type: 'hidden', default: '' },
 		{ displayName: 'Grant Fingerprint', name: 'grantFingerprint', type: 'hidden', default: '' },
 		...accountProperties,
 		{
@@ -151,12 +152,12 @@ export class AmoCrmKommoApi implements ICredentialType {
 		const origin = accountOrigin(fields);
 		if (!origin.ok) throw new Error(origin.error.message);
 		// The credential test sends a path only; node requests are absolute.
-		const options = requestOptions.url.includes('://') ? requestOptions : { ...requestOptions, baseURL: origin.value };
-		const target = options.baseURL
-			? `${options.baseURL.replace(/\/+$/, '')}/${options.url.replace(/^\/+/, '')}`
-			: options.url;
-		const own = checkOwnUrl(fields, target);
+		const options = isAbsoluteUrl(requestOptions.url) ? requestOptions : { ...requestOptions, baseURL: origin.value };
+		// Checked where axios will send it, whatever baseURL says.
+		const own = checkOwnUrl(fields, axiosUrl(options));
 		if (!own.ok) throw new Error(own.error.message);
+		// Keep-alive: a refresh token older than 30 days is renewed first.
+		renewIfDue(credentials);
 		const oauth = credentials.connectionType === 'oauth';
 		const token = String((oauth ? credentials.accessToken : credentials.longLivedToken) ?? '').trim();
 		if (token === '') {

@@ -16,6 +16,12 @@ export interface CoreError {
 	written?: Array<{ index: number; id: number }>;
 	/** The input item the node stopped at. */
 	itemIndex?: number;
+	/**
+	 * Token errors: the failure code a request reports when it could not get
+	 * a token because of this error (`TOKEN`, or `TOKEN_SPENT` for a refresh
+	 * token another process may have just spent; src/engine/retry.rs).
+	 */
+	failure?: string;
 }
 
 export interface CoreRequest {
@@ -79,13 +85,30 @@ export interface CallInput {
 export type Result<T> = { ok: true; value: T } | { ok: false; error: CoreError };
 
 /**
+ * The token broker's memory (rotated pairs, token requests in flight, failed
+ * renewals) as the core last exported it. It lives here, outside the
+ * instance, so that a trap cannot take it along: a fresh instance imports it
+ * before its first call. Without it, an execution that renewed a token just
+ * before a trap elsewhere could not complete its grant, and the new pair,
+ * the only one amoCRM still accepts, would be lost.
+ */
+let tokenMemory: string | undefined;
+
+/** Exports the broker's memory after a call that may have changed it. */
+function keepTokenMemory(): void {
+	tokenMemory = wasm.tokenExport();
+}
+
+/**
  * Runs `fn` against the instantiated module. A trap (a panic in the core)
  * leaves the instance in an unknown state, so it is dropped and the next call
- * starts a fresh one; the caller gets an internal error.
+ * starts a fresh one, which gets the token memory back; the caller gets an
+ * internal error. Handles of calls made on the old instance refuse every
+ * method from then on (the generated glue checks their instance generation).
  */
 function guarded<T>(fn: () => T): Result<T> {
 	try {
-		wasm.__instantiate();
+		if (wasm.__instantiate() && tokenMemory !== undefined) wasm.tokenImport(tokenMemory);
 		return { ok: true, value: fn() };
 	} catch (error) {
 		const trapped = error instanceof Error && error.name === 'RuntimeError';
@@ -178,6 +201,8 @@ export interface TokenFields {
 	accessToken: string;
 	refreshToken: string;
 	accessExpiresAt: number;
+	/** When the refresh token was issued: the keep-alive counts from here. */
+	refreshIssuedAt: number;
 	grantFingerprint: string;
 }
 
@@ -189,18 +214,38 @@ export type TokenPlan =
 	| { action: 'use'; tokens: TokenFields }
 	| { action: 'send'; flight: string; request: TokenRequest };
 
+/** A token error with the failure code the core gave it. */
+function tokenError(parsed: { error?: CoreError; failure?: string }): CoreError | undefined {
+	return parsed.error && { ...parsed.error, failure: parsed.failure ?? 'TOKEN' };
+}
+
 function tokenOutcome(result: Result<string>): Result<TokenFields> {
 	if (!result.ok) return result;
-	const parsed = JSON.parse(result.value) as { tokens?: TokenFields; error?: CoreError };
-	return parsed.error ? { ok: false, error: parsed.error } : { ok: true, value: parsed.tokens as TokenFields };
+	const parsed = JSON.parse(result.value) as { tokens?: TokenFields; error?: CoreError; failure?: string };
+	const error = tokenError(parsed);
+	return error ? { ok: false, error } : { ok: true, value: parsed.tokens as TokenFields };
 }
 
 /** What preAuthentication must do for these credential fields. */
 export function tokenPlan(fields: IDataObject): Result<TokenPlan> {
-	const result = guarded(() => wasm.tokenPlan(JSON.stringify(fields), Date.now()));
+	const result = guarded(() => {
+		const plan = wasm.tokenPlan(JSON.stringify(fields), Date.now());
+		keepTokenMemory();
+		return plan;
+	});
 	if (!result.ok) return result;
-	const parsed = JSON.parse(result.value) as TokenPlan & { error?: CoreError };
-	return parsed.error ? { ok: false, error: parsed.error } : { ok: true, value: parsed };
+	const parsed = JSON.parse(result.value) as TokenPlan & { error?: CoreError; failure?: string };
+	const error = tokenError(parsed);
+	return error ? { ok: false, error } : { ok: true, value: parsed };
+}
+
+/**
+ * Whether the credential must renew its refresh token before this use: it is
+ * older than 30 days (keep-alive; the core decides from the stored fields).
+ */
+export function tokenRenewalDue(fields: IDataObject): boolean {
+	const result = guarded(() => wasm.tokenRenewalDue(JSON.stringify(fields), Date.now()));
+	return result.ok && result.value;
 }
 
 /** Reads the token endpoint's answer for a planned flight. */
@@ -211,12 +256,24 @@ export function tokenComplete(
 	body: string,
 ): Result<TokenFields> {
 	const meta = JSON.stringify({ status, headers });
-	return tokenOutcome(guarded(() => wasm.tokenComplete(flight, meta, body, Date.now())));
+	return tokenOutcome(
+		guarded(() => {
+			const outcome = wasm.tokenComplete(flight, meta, body, Date.now());
+			keepTokenMemory();
+			return outcome;
+		}),
+	);
 }
 
 /** The token request of a flight got no answer. */
 export function tokenAbandon(flight: string, code: string): Result<TokenFields> {
-	return tokenOutcome(guarded(() => wasm.tokenAbandon(flight, code)));
+	return tokenOutcome(
+		guarded(() => {
+			const outcome = wasm.tokenAbandon(flight, code, Date.now());
+			keepTokenMemory();
+			return outcome;
+		}),
+	);
 }
 
 /** The account webhook deliveries must name (src/webhook/mod.rs `account`). */

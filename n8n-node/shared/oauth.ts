@@ -3,8 +3,17 @@
 // file sends the one request and makes concurrent callers share it.
 
 import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
-import { tokenAbandon, tokenComplete, tokenPlan, type CoreError, type Result, type TokenFields, type TokenRequest } from './core';
-import { TOKEN_FAILURE_PREFIX, bodyText, failureOf, lowerCaseHeaders } from './http';
+import {
+	tokenAbandon,
+	tokenComplete,
+	tokenPlan,
+	tokenRenewalDue,
+	type CoreError,
+	type Result,
+	type TokenFields,
+	type TokenRequest,
+} from './core';
+import { TOKEN_FAILURE_PREFIX, bodyText, failureOf, lowerCaseHeaders, rememberTokenFailure } from './http';
 
 /**
  * Token requests in flight in this process, by the core's flight key (a
@@ -18,13 +27,41 @@ const flights = new Map<string, Promise<Result<TokenFields>>>();
 const TOKEN_TIMEOUT_MS = 60_000;
 
 export class TokenFailure extends Error {
+	/** The failure code the request reports to the core (see CoreError.failure). */
+	readonly failure: string;
+
 	constructor(readonly error: CoreError) {
 		// n8n shows the message of a failed preAuthentication; the description
 		// (what to do) goes into it so that it is not lost on the way. The
 		// prefix lets the transport recognise it after n8n wrapped it.
 		super(`${TOKEN_FAILURE_PREFIX}${error.description ? `${error.message}. ${error.description}` : error.message}`);
 		this.name = 'TokenFailure';
+		this.failure = error.failure ?? 'TOKEN';
+		rememberTokenFailure(this.message, this.failure);
 	}
+}
+
+/**
+ * Credentials whose authenticate() asked n8n for a renewal ahead of need
+ * (keep-alive), until their preAuthentication runs. n8n hands the same
+ * credential object to both.
+ */
+const keepAlive = new WeakSet<object>();
+
+/**
+ * Called by authenticate() before each request: when the core says the
+ * refresh token is due for renewal (older than 30 days), throws the error
+ * n8n treats as an expired credential, so that n8n runs preAuthentication,
+ * persists the renewed pair and sends the request with it. Nothing is sent
+ * before that.
+ */
+export function renewIfDue(credentials: ICredentialDataDecryptedObject): void {
+	if (credentials.connectionType !== 'oauth' || !tokenRenewalDue(credentials)) return;
+	keepAlive.add(credentials);
+	throw Object.assign(new Error('amoCRM OAuth: renewing the refresh token before it ages out'), {
+		response: { status: 401 },
+		httpCode: '401',
+	});
 }
 
 /** The fields preAuthentication returns for n8n to persist. */
@@ -32,11 +69,22 @@ export async function renewTokens(
 	helper: IHttpRequestHelper,
 	credentials: ICredentialDataDecryptedObject,
 ): Promise<IDataObject> {
+	// A renewal ahead of need must not fail the request it precedes: the
+	// access token still works, and the core holds the keep-alive off for a
+	// while, so authenticate() lets the request go with the current token.
+	const proactive = keepAlive.delete(credentials);
+	const outcome = await renew(helper, credentials);
+	if (outcome.ok) return outcome.value;
+	if (proactive) return {};
+	throw new TokenFailure(outcome.error);
+}
+
+async function renew(helper: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<Result<IDataObject>> {
 	const planned = tokenPlan(credentials);
-	if (!planned.ok) throw new TokenFailure(planned.error);
+	if (!planned.ok) return planned;
 	const plan = planned.value;
-	if (plan.action === 'none') return {};
-	if (plan.action === 'use') return { ...plan.tokens };
+	if (plan.action === 'none') return { ok: true, value: {} };
+	if (plan.action === 'use') return { ok: true, value: { ...plan.tokens } };
 
 	let flight = flights.get(plan.flight);
 	if (!flight) {
@@ -44,8 +92,7 @@ export async function renewTokens(
 		flights.set(plan.flight, flight);
 	}
 	const outcome = await flight;
-	if (!outcome.ok) throw new TokenFailure(outcome.error);
-	return { ...outcome.value };
+	return outcome.ok ? { ok: true, value: { ...outcome.value } } : outcome;
 }
 
 async function send(

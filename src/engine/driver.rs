@@ -741,6 +741,56 @@ mod tests {
     }
 
     #[test]
+    fn a_refresh_token_spent_elsewhere_is_read_again_after_a_pause_for_a_probe_and_for_any_request() {
+        use crate::engine::retry::{TOKEN_SPENT, TOKEN_SPENT_BACKOFF_MS};
+        // The probe: another process spent the refresh token; the next probe
+        // reads the pair it saved, and the parked request goes again.
+        let mut r = oauth();
+        let s = r.start(vec![json!({"unsafe": "creates 1 lead"})]);
+        let probe = r.status(s.requests[0].id, 401, "").requests[0].id;
+        let s = r.transport(probe, TOKEN_SPENT, "amoCRM OAuth: … (\"Token has been revoked\")");
+        assert!(!s.done);
+        assert!(s.requests[0].request.reauthenticate);
+        assert_eq!(s.requests[0].delay_ms, TOKEN_SPENT_BACKOFF_MS[0]);
+        let resent = r.status(s.requests[0].id, 200, "").requests[0].id;
+        assert!(r.status(resent, 200, "").done);
+        // A request that could not get a token was not sent: it goes again,
+        // a create too, and fails with the message once the pauses are over.
+        let mut r = run();
+        let mut s = r.start(vec![json!({"unsafe": "creates 1 lead"})]);
+        for delay in TOKEN_SPENT_BACKOFF_MS {
+            s = r.transport(s.requests[0].id, TOKEN_SPENT, "spent");
+            assert_eq!(s.requests[0].delay_ms, delay);
+        }
+        let s = r.transport(s.requests[0].id, TOKEN_SPENT, "spent");
+        assert!(s.done && s.requests.is_empty());
+        assert_eq!(error_of(&s.emit[0]).message, "spent");
+    }
+
+    #[test]
+    fn an_address_refused_by_n8ns_ssrf_protection_is_final_and_says_what_to_allow() {
+        let mut r = run();
+        let s = r.start(items(1));
+        let s = r.transport(
+            s.requests[0].id,
+            crate::engine::retry::SSRF_BLOCKED,
+            "The request was blocked because it resolves to a restricted IP address",
+        );
+        assert!(s.done && s.requests.is_empty(), "not retried");
+        let error = error_of(&s.emit[0]);
+        assert!(
+            error.message.contains("SSRF protection") && error.message.contains("restricted IP"),
+            "{}",
+            error.message
+        );
+        assert!(error
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("N8N_SSRF_ALLOWED_IP_RANGES"));
+    }
+
+    #[test]
     fn a_credential_that_is_not_connected_says_so_and_what_to_click_without_retrying() {
         let mut r = run();
         let s = r.start(items(1));

@@ -10,7 +10,7 @@
 //! final.
 
 use crate::api_error::{ApiError, ApiErrorKind};
-use crate::engine::retry::{RATE_LIMIT_BACKOFF_MS, SERVER_RETRY_BACKOFF_MS};
+use crate::engine::retry::{RATE_LIMIT_BACKOFF_MS, SERVER_RETRY_BACKOFF_MS, TOKEN_SPENT, TOKEN_SPENT_BACKOFF_MS};
 use crate::http::{Outcome, Request};
 
 #[derive(Debug)]
@@ -119,11 +119,13 @@ impl<A> Renewal<A> {
             };
         };
         // n8n reports the probe's failure as an error whose code is the HTTP
-        // status, a network code, or nothing when the token request itself
-        // failed. Only rate limits and outages are worth another probe:
-        // retrying a refused refresh token would only burn it further.
+        // status, a network code, or the token failure the shell read. Rate
+        // limits and outages are worth another probe, and so is a refresh
+        // token spent by another process: the next probe reads the pair it
+        // saved. Any other refused token would only be burnt further.
         let schedule: &[u64] = match code.as_str() {
             "429" => &RATE_LIMIT_BACKOFF_MS,
+            TOKEN_SPENT => &TOKEN_SPENT_BACKOFF_MS,
             c if c.starts_with('5') || c.starts_with('E') => &SERVER_RETRY_BACKOFF_MS,
             _ => &[],
         };

@@ -30,9 +30,26 @@ pub const SERVER_RETRY_BACKOFF_MS: [u64; 3] = [500, 2_000, 5_000];
 /// token (its preAuthentication failed), so no request left.
 pub const TOKEN_FAILURE: &str = "TOKEN";
 
+/// The failure code the shell reports when n8n could not get a token because
+/// amoCRM refused the refresh token as already used. Another process (a
+/// queue-mode worker) may have spent it a moment ago and be saving the new
+/// pair: the request, which was not sent, goes again after a pause, when n8n
+/// reads the credential afresh. While the credential still holds the spent
+/// token, the broker refuses it without asking amoCRM.
+pub const TOKEN_SPENT: &str = "TOKEN_SPENT";
+
+/// Pauses before reading the credential again after [`TOKEN_SPENT`]: a
+/// worker that won the refresh saves the new pair within milliseconds, one
+/// under load within seconds.
+pub const TOKEN_SPENT_BACKOFF_MS: [u64; 4] = [500, 1_000, 2_000, 4_000];
+
 /// The failure code the shell reports when the credential has no token to
 /// send at all (n8n's OAuth2 credential before Connect, an empty token field).
 pub const NOT_CONNECTED: &str = "NOT_CONNECTED";
+
+/// The failure code the shell reports when n8n's SSRF protection refused the
+/// address: nothing was sent, and sending again would be refused again.
+pub const SSRF_BLOCKED: &str = "SSRF_BLOCKED";
 
 /// Whether a request may be sent twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,10 +87,21 @@ pub fn decide(replay: &Replay, retries: usize, outcome: Outcome) -> Decision {
             (Replay::Unsafe(what), _) => Decision::Deliver(Err(ApiError::maybe_applied(what, Some(r.status)))),
         },
         Outcome::Response(r) => Decision::Deliver(Err(ApiError::from_response(&r))),
+        // Nothing was sent: the new pair may be in the credential in a moment.
+        Outcome::Transport(failure) if failure.code == TOKEN_SPENT => match retry_after(&TOKEN_SPENT_BACKOFF_MS) {
+            Some(delay_ms) => retry(delay_ms),
+            None => Decision::Deliver(Err(
+                ApiError::new(ApiErrorKind::TokenFailed).with_detail(failure.message)
+            )),
+        },
         // The credential could not get a token: nothing was sent, and trying
         // again would only repeat the failed token request.
         Outcome::Transport(failure) if failure.code == TOKEN_FAILURE => Decision::Deliver(Err(ApiError::new(
             ApiErrorKind::TokenFailed,
+        )
+        .with_detail(failure.message))),
+        Outcome::Transport(failure) if failure.code == SSRF_BLOCKED => Decision::Deliver(Err(ApiError::new(
+            ApiErrorKind::SsrfBlocked,
         )
         .with_detail(failure.message))),
         Outcome::Transport(failure) if failure.code == NOT_CONNECTED => Decision::Deliver(Err(ApiError::new(

@@ -103,6 +103,18 @@ impl TokenError {
         )
     }
 
+    /// The failure code the shell reports for a request that could not get a
+    /// token because of this error. A refresh token refused as already used
+    /// may have been spent by another process (a queue-mode worker) that
+    /// saves the new pair: the engine reads the credential again after a
+    /// pause instead of failing at once.
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            TokenError::RefreshRevoked => crate::engine::retry::TOKEN_SPENT,
+            _ => crate::engine::retry::TOKEN_FAILURE,
+        }
+    }
+
     /// What to do about it.
     pub fn description(&self) -> String {
         let reconnect = format!(
@@ -121,6 +133,9 @@ impl TokenError {
             }
             TokenError::AccountNotFound { .. } => {
                 "Check the account address: it is the address of your account as the browser shows it (for example example.amocrm.ru), and the zone (amocrm.ru, amocrm.com, kommo.com) must be right.".to_string()
+            }
+            TokenError::Transport { code } if code == crate::engine::retry::SSRF_BLOCKED => {
+                "An n8n administrator can allow the address with N8N_SSRF_ALLOWED_IP_RANGES (for the local emulator: 127.0.0.0/8) or N8N_SSRF_ALLOWED_HOSTNAMES. The tokens are kept.".to_string()
             }
             TokenError::Blocked { .. } | TokenError::Server { .. } | TokenError::Transport { .. } => {
                 "Nothing is wrong with the credential; the tokens are kept and the next run tries again.".to_string()
@@ -170,6 +185,11 @@ impl fmt::Display for TokenError {
             TokenError::Unexpected { status, hint } if hint.is_empty() => write!(f, "amoCRM's token endpoint answered {status}"),
             TokenError::Unexpected { status, hint } => write!(f, "amoCRM's token endpoint answered {status}: {hint}"),
             TokenError::BadAnswer { what } => write!(f, "amoCRM's token answer has no {what}"),
+            TokenError::Transport { code } if code == crate::engine::retry::SSRF_BLOCKED => write!(
+                f,
+                "n8n's SSRF protection refused the token request to the credential's address (N8N_SSRF_PROTECTION_ENABLED)"
+            ),
+            TokenError::Transport { code } if code.is_empty() => write!(f, "Could not reach amoCRM's token endpoint"),
             TokenError::Transport { code } => write!(f, "Could not reach amoCRM's token endpoint ({code})"),
         }
     }

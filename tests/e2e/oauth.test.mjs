@@ -1,9 +1,10 @@
 // OAuth 2.0 managed by the core, in a real n8n against the emulator's token
 // endpoint (single-use rotating refresh tokens): the code exchange on first
-// use, renewal after the access token expires, what gets persisted, and the
-// errors a user can run into.
+// use, renewal after the access token expires, what gets persisted, the
+// errors a user can run into, and the keep-alive of an idle refresh token.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { Amo, VERSIONS, branches, emulator, expectOk, leadNode, n8nWithPackage, oauthCredential, textOf } from './support.mjs';
@@ -74,6 +75,65 @@ describe('OAuth managed by the core', { concurrency: 1 }, () => {
         // The request that hit the expired token reached amoCRM once before the renewal, once after.
         const refresh = await amo.requests({ path: '/oauth2/access_token' });
         assert.ok(refresh.every((r) => JSON.parse(r.body).redirect_uri === amo.emu.state.integration.redirectUri), 'redirect_uri sent on refresh');
+      });
+
+      test('keep-alive: 89 days idle, one use, 89 more days idle, and the credential still works', async () => {
+        // Both clocks move 89 days at a time. amoCRM's (the emulator's admin
+        // clock) decides token expiry there; the core decides from the
+        // timestamps stored in the credential against n8n's real clock, so
+        // its view moves by shifting every stored timestamp 89 days back.
+        // Access tokens live 100 days here, so that no 401 renews anything:
+        // only the keep-alive can. The control credential has no stored issue
+        // time (as one saved before this version), so it gets no keep-alive.
+        const DAY = 86_400_000;
+        await amo.admin('POST', '/config', { accessTokenTtlSeconds: 100 * 86_400 });
+        const [{ code: c1 }, { code: c2 }] = [await amo.admin('POST', '/oauth/code', {}), await amo.admin('POST', '/oauth/code', {})];
+        const [kept, control] = await n8n.importCredentials([
+          oauthCredential(amo, { authorizationCode: c1 }),
+          oauthCredential(amo, { authorizationCode: c2 }),
+        ]);
+        const get = { operation: 'get', leadId: id(leadId), with: [] };
+        const wf = await n8n.importWorkflow(branches('keep-alive', [leadNode('Kept alive', get, kept), leadNode('Control', get, control)]));
+        const exportAll = async () => {
+          const file = n8n.tmpFile('export');
+          await n8n.cli(['export:credentials', '--all', '--decrypted', `--output=${file}`]);
+          const list = JSON.parse(fs.readFileSync(file, 'utf8'));
+          fs.rmSync(file, { force: true });
+          return list.filter((c) => c.id === kept || c.id === control);
+        };
+        const idle89Days = async () => {
+          await amo.admin('POST', '/clock', { seconds: 89 * 86_400 });
+          const shifted = (await exportAll()).map((c) => {
+            const data = { ...c.data, accessExpiresAt: Number(c.data.accessExpiresAt) - 89 * DAY };
+            data.refreshIssuedAt = c.id === control ? '' : Number(c.data.refreshIssuedAt) - 89 * DAY;
+            return { id: c.id, name: c.name, type: c.type, data };
+          });
+          await n8n.importCredentials(shifted);
+        };
+        try {
+          expectOk(await n8n.execute(wf)); // connects both
+          await idle89Days();
+          await amo.resetStats();
+          const day89 = expectOk(await n8n.execute(wf));
+          assert.equal(day89.json('Kept alive')[0].id, leadId, day89.describe());
+          assert.equal(day89.json('Control')[0].id, leadId, 'its access token still works');
+          let stats = await amo.stats();
+          assert.equal(stats.tokenGrants.refresh_token, 1, 'the kept-alive credential renewed its refresh token');
+          assert.equal(stats.calls['GET /api/v4/leads/{id}']?.['401'] ?? 0, 0, 'before any request: no 401');
+          await idle89Days();
+          await amo.resetStats();
+          const day178 = expectOk(await n8n.execute(wf));
+          assert.equal(day178.json('Kept alive')[0].id, leadId, day178.describe());
+          assert.match(day178.json('Control')[0].error ?? '', /refresh token has expired.*3 months/);
+          stats = await amo.stats();
+          console.log(
+            `[${version}] keep-alive: day 89 and day 178 uses work (${stats.tokenGrants.refresh_token} renewal on day 178); ` +
+              `the control credential without keep-alive died on day 178: ${day178.json('Control')[0].error.slice(0, 120)}`,
+          );
+        } finally {
+          amo.emu.state.clockOffsetMs = 0;
+          await amo.admin('POST', '/config', { accessTokenTtlSeconds: 86_400 });
+        }
       });
 
       test('a revoked refresh token, an expired code, a wrong redirect URI and a wrong secret each give their clear error', async () => {

@@ -11,38 +11,18 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { getFreePort } from './harness/index.mjs';
-import { Amo, LEAD_NODE, TRIGGER_NODE, VERSIONS, emulator, longLivedCredential, n8nWithPackage, oauthCredential, textOf } from './support.mjs';
-
-const id = (value) => ({ __rl: true, mode: 'id', value: String(value) });
-
-/** Webhook (answers with the last node's output) → one node. */
-function webhookWorkflow(name, path, node) {
-  return {
-    name,
-    nodes: [
-      {
-        id: randomUUID(),
-        name: 'Webhook',
-        type: 'n8n-nodes-base.webhook',
-        typeVersion: 2,
-        position: [0, 0],
-        webhookId: randomUUID(),
-        parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
-      },
-      { id: randomUUID(), position: [220, 0], ...node },
-    ],
-    connections: { Webhook: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
-    settings: { executionOrder: 'v1' },
-  };
-}
-
-const getLead = (leadId, credentialType, credentialId) => ({
-  name: 'Get',
-  type: LEAD_NODE,
-  typeVersion: 1,
-  parameters: { authentication: credentialType, operation: 'get', leadId: id(leadId), with: [] },
-  credentials: { [credentialType]: { id: credentialId, name: 'amoCRM' } },
-});
+import {
+  Amo,
+  TRIGGER_NODE,
+  VERSIONS,
+  emulator,
+  getLeadNode,
+  longLivedCredential,
+  n8nWithPackage,
+  oauthCredential,
+  textOf,
+  webhookWorkflow,
+} from './support.mjs';
 
 /** A local server that records every request: what the HTTP Request node might leak to. */
 async function recorder() {
@@ -99,8 +79,8 @@ describe('n8n start', { concurrency: 1 }, () => {
           longLivedCredential(amo, token, { baseUrl: 'http://192.168.7.7:80' }),
         ]);
         [wf.concurrent, wf.oauth2, wf.misuse, wf.trigger] = await n8n.importWorkflow([
-          webhookWorkflow('ten at once', paths.concurrent, getLead(leadId, 'amoCrmKommoApi', creds.oauth)),
-          webhookWorkflow('n8n oauth2', paths.oauth2, getLead(leadId, 'amoCrmKommoOAuth2Api', creds.oauth2)),
+          webhookWorkflow('ten at once', paths.concurrent, getLeadNode(leadId, 'amoCrmKommoApi', creds.oauth)),
+          webhookWorkflow('n8n oauth2', paths.oauth2, getLeadNode(leadId, 'amoCrmKommoOAuth2Api', creds.oauth2)),
           webhookWorkflow('misuse', paths.misuse, {
             name: 'HTTP Request',
             type: 'n8n-nodes-base.httpRequest',

@@ -85,14 +85,26 @@ export class Amo {
     return r.requests ?? r;
   }
 
-  /** An API call with a token, as a test would make it by hand. */
+  /**
+   * An API call with a token, as a test would make it by hand. The token's
+   * budget is the one the node just spent: a 429 waits for the window.
+   */
   async api(token, method, p, body) {
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.apiOnce(token, method, p, body);
+      if (r.status !== 429 || attempt === 5) return r;
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+    }
+  }
+
+  async apiOnce(token, method, p, body) {
     const res = await fetch(`${this.url}${p}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
+    if (res.status === 429) return { status: 429, body: text };
     return { status: res.status, body: text ? JSON.parse(text) : null };
   }
 
@@ -189,6 +201,36 @@ export function leadNode(name, parameters, credentialId, extra = {}) {
 
 /** A record locator by ID, as the editor stores it. */
 export const byId = (value) => ({ __rl: true, mode: 'id', value: String(value) });
+
+/** Webhook (POST `path`, answers with the last node's output) → one node. */
+export function webhookWorkflow(name, path, node) {
+  return {
+    name,
+    nodes: [
+      {
+        id: randomUUID(),
+        name: 'Webhook',
+        type: 'n8n-nodes-base.webhook',
+        typeVersion: 2,
+        position: [0, 0],
+        webhookId: randomUUID(),
+        parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
+      },
+      { id: randomUUID(), position: [220, 0], ...node },
+    ],
+    connections: { Webhook: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
+    settings: { executionOrder: 'v1' },
+  };
+}
+
+/** An AmoCRM Lead node named "Get" reading lead `leadId` with either credential type. */
+export const getLeadNode = (leadId, credentialType, credentialId) => ({
+  name: 'Get',
+  type: LEAD_NODE,
+  typeVersion: 1,
+  parameters: { authentication: credentialType, operation: 'get', leadId: byId(leadId), with: [] },
+  credentials: { [credentialType]: { id: credentialId, name: 'amoCRM' } },
+});
 
 const manual = () => ({
   id: randomUUID(),

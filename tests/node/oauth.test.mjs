@@ -66,7 +66,15 @@ function fakeAmo() {
   return amo;
 }
 
-/** n8n 2.8's httpRequestWithAuthentication with preAuthentication, over `store` (the database row). */
+/**
+ * n8n's httpRequestWithAuthentication with preAuthentication (both 2.8.4 and
+ * 2.40.7), over `store` (the database row): the credential is read afresh for
+ * every request; preAuthentication runs when the access token is empty, and
+ * again with "expired" after an error with status 401 (an HTTP answer, or
+ * authenticate() asking for a renewal); its result is persisted; errors come
+ * out wrapped as 2.8.4's NodeApiError does: the message kept, the original
+ * error object dropped.
+ */
 function n8nContext(store, amo, params) {
   const credentialType = new AmoCrmKommoApi();
   const helper = {
@@ -84,6 +92,8 @@ function n8nContext(store, amo, params) {
     Object.assign(creds, out);
     Object.assign(store, out); // persisted
   };
+  const wrap = (error) =>
+    Object.assign(new Error(error.message), { httpCode: error.response ? String(error.response.status) : null });
   return {
     getInputData: () => [{ json: {} }],
     getNode: () => ({ name: 'AmoCRM Lead', type: 'n8n-nodes-amocrm-kommo.amoCrmLead', typeVersion: 1, parameters: {} }),
@@ -95,24 +105,38 @@ function n8nContext(store, amo, params) {
         const creds = { ...store }; // n8n re-reads the credential for every request
         const send = async () => {
           const r = await amo.api(await credentialType.authenticate(creds, { ...options }));
-          if (!options.ignoreHttpStatusErrors && r.status === 401) throw Object.assign(new Error('401'), { httpCode: '401' });
+          if (!options.ignoreHttpStatusErrors && r.status === 401) {
+            throw Object.assign(new Error('Request failed with status code 401'), { response: { status: 401 } });
+          }
           return { statusCode: r.status, headers: r.headers, body: options.encoding === 'arraybuffer' ? Buffer.from(r.body) : r.body };
         };
-        await preAuth(creds, false);
         try {
+          await preAuth(creds, false);
           return await send();
         } catch (error) {
-          if (error.httpCode !== '401') throw error;
+          if (error.response?.status !== 401) throw wrap(error);
           try {
             await preAuth(creds, true);
+            return await send();
           } catch (inner) {
-            throw Object.assign(new Error(inner.message), { httpCode: null });
+            throw wrap(inner);
           }
-          return await send();
         }
       },
     },
   };
+}
+
+/**
+ * Another n8n process (a queue-mode worker) renews with the stored refresh
+ * token now and saves the new pair into the shared store `saveAfterMs` later.
+ */
+async function otherProcessRenews(store, amo, saveAfterMs) {
+  const r = await amo.token({ body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: store.refreshToken }) });
+  const pair = JSON.parse(r.body);
+  assert.equal(r.status, 200);
+  setTimeout(() => Object.assign(store, { accessToken: pair.access_token, refreshToken: pair.refresh_token }), saveAfterMs).unref();
+  return pair;
 }
 
 const params = { authentication: 'amoCrmKommoApi', operation: 'get', leadId: { __rl: true, mode: 'id', value: '1' }, with: [] };
@@ -218,4 +242,99 @@ test('a failed first code exchange is one token request and one clear error, not
   });
   assert.equal(amo.tokenRequests.length, 1);
   assert.equal(amo.apiRequests.length, 0);
+});
+
+test('a refresh token another process has just spent: the credential is read again and the execution succeeds', async () => {
+  for (const saveAfterMs of [0, 1200]) {
+    const store = storedCredential();
+    const amo = fakeAmo();
+    await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+    amo.valid.clear(); // AT1 expires
+    // The other worker renews first; it saves at once, or only after our first re-read.
+    const pair = await otherProcessRenews(store, amo, saveAfterMs);
+    const ours = amo.tokenRequests.length;
+    const [out] = await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+    assert.equal(out[0].json.id, 1, `saved after ${saveAfterMs} ms`);
+    // One refresh, refused as spent; after that the spent token is refused here, never resent.
+    assert.equal(amo.tokenRequests.length - ours, 1, `saved after ${saveAfterMs} ms`);
+    assert.equal(amo.apiRequests.at(-1).headers.Authorization, `Bearer ${pair.access_token}`);
+    assert.equal(store.refreshToken, pair.refresh_token);
+  }
+});
+
+test('a refresh token nobody saved a successor for fails after the pauses with the revoked message', async () => {
+  const store = storedCredential();
+  const amo = fakeAmo();
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  amo.valid.clear();
+  await otherProcessRenews(store, amo, 60_000_000); // never saved within the test
+  const ours = amo.tokenRequests.length;
+  const t0 = Date.now();
+  await assert.rejects(new AmoCrmLead().execute.call(n8nContext(store, amo, params)), /Token has been revoked/);
+  assert.equal(amo.tokenRequests.length - ours, 1, 'the spent token went to amoCRM once');
+  assert.ok(Date.now() - t0 >= 7_000, 'it waited for the other process (0.5 + 1 + 2 + 4 s)');
+});
+
+const DAY = 86_400_000;
+
+test('a refresh token older than 30 days is renewed before the request, with no 401, and its age restarts', async () => {
+  const store = storedCredential();
+  const amo = fakeAmo();
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  assert.ok(Math.abs(store.refreshIssuedAt - Date.now()) < 10_000, 'the issue time is stored');
+  // 29 days: nothing to do (the access token still works in this fake).
+  store.refreshIssuedAt = Date.now() - 29 * DAY;
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  assert.equal(amo.tokenRequests.length, 1);
+  // 31 days: renewed first, then one API request with the new token.
+  store.refreshIssuedAt = Date.now() - 31 * DAY;
+  const api = amo.apiRequests.length;
+  const [out] = await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  assert.equal(out[0].json.id, 1);
+  assert.equal(amo.tokenRequests.length, 2);
+  assert.equal(JSON.parse(amo.tokenRequests[1].body).refresh_token, 'RT1');
+  assert.equal(amo.apiRequests.length - api, 1, 'no request with the old token, no 401');
+  assert.equal(amo.apiRequests.at(-1).headers.Authorization, 'Bearer AT2');
+  assert.equal(store.refreshToken, 'RT2');
+  assert.ok(Math.abs(store.refreshIssuedAt - Date.now()) < 10_000);
+});
+
+test('a keep-alive renewal that fails does not fail the request, and is not tried again within the hour', async () => {
+  const store = storedCredential();
+  const amo = fakeAmo();
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  store.refreshIssuedAt = Date.now() - 40 * DAY;
+  const token = amo.token;
+  amo.token = async (request) => {
+    amo.tokenRequests.push(request);
+    return { status: 502, body: '<html>502</html>' };
+  };
+  const [out] = await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  assert.equal(out[0].json.id, 1, 'sent with the access token it has');
+  assert.equal(amo.tokenRequests.length, 2);
+  assert.equal(amo.apiRequests.at(-1).headers.Authorization, 'Bearer AT1');
+  await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
+  assert.equal(amo.tokenRequests.length, 2, 'held off');
+  amo.token = token;
+  assert.equal(store.refreshToken, 'RT1', 'nothing lost');
+});
+
+test("authenticate() checks the URL axios will send to, not a join of baseURL and an absolute url", async () => {
+  const credential = new AmoCrmKommoApi();
+  const creds = { environment: 'cloud', address: 'shop.amocrm.ru', zone: 'amocrm.ru', connectionType: 'longLivedToken', longLivedToken: 'LLT' };
+  const own = 'https://shop.amocrm.ru';
+  const refused = /Refused to send the amoCRM credential to another address/;
+  // axios ignores baseURL for an absolute url: this goes to evil.test.
+  await assert.rejects(credential.authenticate(creds, { url: 'https://evil.test/api/v4/leads', baseURL: own }), refused);
+  // Protocol-relative is absolute to axios too.
+  await assert.rejects(credential.authenticate(creds, { url: '//evil.test/api/v4/leads', baseURL: own }), refused);
+  // A relative url is sent to the account, whatever baseURL a caller set.
+  const rel = await credential.authenticate(creds, { url: '/api/v4/account', baseURL: 'https://evil.test' });
+  assert.equal(rel.baseURL, own);
+  assert.equal(rel.headers.Authorization, 'Bearer LLT');
+  // allowAbsoluteUrls: false makes axios join them, onto the account.
+  const joined = await credential.authenticate(creds, { url: 'https://evil.test/x', baseURL: own, allowAbsoluteUrls: false });
+  assert.equal(joined.headers.Authorization, 'Bearer LLT');
+  const abs = await credential.authenticate(creds, { url: `${own}/api/v4/leads` });
+  assert.equal(abs.headers.Authorization, 'Bearer LLT');
 });

@@ -20,9 +20,12 @@ export declare function checkRequestUrl(config: string, url: string): string;
 export declare function parseWebhook(body: string, options: string): string;
 export declare function tokenPlan(fields: string, nowMs: number): string;
 export declare function tokenComplete(flight: string, meta: string, body: string, nowMs: number): string;
-export declare function tokenAbandon(flight: string, code: string): string;
+export declare function tokenAbandon(flight: string, code: string, nowMs: number): string;
+export declare function tokenRenewalDue(fields: string, nowMs: number): boolean;
+export declare function tokenExport(): string;
+export declare function tokenImport(state: string): string;
 
-/** Compiles and instantiates the embedded module if not done yet. */
-export declare function __instantiate(): void;
+/** Compiles and instantiates the embedded module if not done yet; true when it did now. */
+export declare function __instantiate(): boolean;
 /** Drops the instance after a trap; the next call instantiates a fresh one. */
 export declare function __reset(): void;

@@ -498,10 +498,11 @@ export class N8nInstance {
   /**
    * `n8n execute --id=<id> --rawOutput` → RunResult. A workflow that fails
    * still resolves (ok=false, with run data when n8n printed it); throws only
-   * when no run data could be found at all.
+   * when no run data could be found at all. `env`: extra environment for this
+   * one run (e.g. N8N_SSRF_PROTECTION_ENABLED).
    */
-  async execute(workflowId, { timeoutMs = 180_000 } = {}) {
-    const r = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput'], { allowFailure: true, timeoutMs });
+  async execute(workflowId, { timeoutMs = 180_000, env } = {}) {
+    const r = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput'], { allowFailure: true, timeoutMs, env });
     const run = extractJson(r.stdout) ?? extractJson(r.stderr);
     if (!run || !run.data) {
       // Errors raised before the run starts (e.g. "Unrecognized node type:

@@ -10,8 +10,8 @@
 
 import { randomUUID } from 'node:crypto';
 
-import { createQueueCluster } from '../e2e/harness/cluster.mjs';
-import { LEAD_NODE, emulator, longLivedCredential, packageTarball } from '../e2e/support.mjs';
+import { createQueueCluster } from '../harness/cluster.mjs';
+import { LEAD_NODE, emulator, longLivedCredential, packageTarball } from '../support.mjs';
 
 export const PER_SECOND = 7;
 
