@@ -47,6 +47,7 @@ function fakeAmo() {
     const body = JSON.parse(request.body);
     await new Promise((r) => setImmediate(r));
     if (body.grant_type === 'refresh_token' && !amo.refreshable.has(body.refresh_token)) {
+      amo.onRefused?.();
       return { status: 401, body: JSON.stringify({ hint: 'Token has been revoked', title: 'Некорректный запрос', status: 401 }) };
     }
     amo.refreshable.delete(body.refresh_token);
@@ -131,11 +132,20 @@ function n8nContext(store, amo, params) {
  * Another n8n process (a queue-mode worker) renews with the stored refresh
  * token now and saves the new pair into the shared store `saveAfterMs` later.
  */
+/**
+ * Another process renews the stored pair and saves its new one `saveAfterMs`
+ * after our refresh was refused (`'atRefusal'`: the moment it is).
+ */
 async function otherProcessRenews(store, amo, saveAfterMs) {
   const r = await amo.token({ body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: store.refreshToken }) });
   const pair = JSON.parse(r.body);
   assert.equal(r.status, 200);
-  setTimeout(() => Object.assign(store, { accessToken: pair.access_token, refreshToken: pair.refresh_token }), saveAfterMs).unref();
+  const save = () => Object.assign(store, { accessToken: pair.access_token, refreshToken: pair.refresh_token });
+  amo.onRefused = () => {
+    amo.onRefused = undefined;
+    if (saveAfterMs === 'atRefusal') save();
+    else setTimeout(save, saveAfterMs).unref();
+  };
   return pair;
 }
 
@@ -245,7 +255,7 @@ test('a failed first code exchange is one token request and one clear error, not
 });
 
 test('a refresh token another process has just spent: the credential is read again and the execution succeeds', async () => {
-  for (const saveAfterMs of [0, 1200]) {
+  for (const saveAfterMs of ['atRefusal', 1200]) {
     const store = storedCredential();
     const amo = fakeAmo();
     await new AmoCrmLead().execute.call(n8nContext(store, amo, params));
