@@ -13,12 +13,12 @@
 //! that comes while this process alone could not have filled amoCRM's window
 //! means others spend on the account, and the share drops multiplicatively
 //! (by more, the more of the window this process filled); while no 429 comes
-//! it grows back additively, a little faster the longer it stays clean.
+//! it grows back additively, faster the further below the full rate it is.
 //! Processes that do this converge under the account's limit without
 //! talking to each other. A 429 that comes while this process alone, at its
 //! full share, filled the window is timing jitter between the grant and the
 //! request's arrival instead: it widens the window's margin and leaves the
-//! share alone. The credential can also say how many processes share the
+//! share alone (at the wider margin, the next 429 cannot be jitter). The credential can also say how many processes share the
 //! account, a static divisor for those who prefer it.
 //!
 //! The constants were chosen with the simulation in the tests (two and three
@@ -67,24 +67,22 @@ pub const THROTTLE_PAUSE_MS: f64 = WINDOW_MS;
 /// once, so a short pause lets the window drain without idling a second.
 pub const SHARE_PAUSE_MS: f64 = 250.0;
 
-/// What a 429 from others' spending takes off the share, in proportion to
-/// how much of amoCRM's window this process filled: one that filled it
-/// halves, one that sent a single request keeps most of its share. The
-/// larger spender gives way more, so processes converge on equal shares
-/// (and finish equal work together) instead of the first one hit starving.
+/// What the first 429 from others' spending leaves of a full share: half.
+/// Two processes that start together then share the account at once.
 pub const SHARE_DECREASE: f64 = 0.5;
 
-/// Requests per second the share grows back by, per second without a 429,
-/// at first, for a share at half the account's rate (twice as fast far
-/// below it, a quarter as fast near it: the smaller share catches up).
-pub const SHARE_INCREASE_PER_S: f64 = 0.05;
+/// Below its full share, a 429 from others' spending takes off the share in
+/// proportion to how much of amoCRM's window this process filled: up to
+/// this part when it filled it, little when it sent a single request. The
+/// larger spender gives way more, so processes converge on equal shares
+/// (and finish equal work together) instead of the one hit first starving.
+pub const SHARE_GIVE_WAY: f64 = 0.8;
 
-/// The growth doubles with every this many milliseconds without a 429: two
-/// processes sharing an account meet its limit again every ten seconds or
-/// so, about one 429 per fifty requests, and a process whose neighbour has
-/// finished is back at the full rate within half a minute instead of
-/// crawling there.
-pub const SHARE_INCREASE_DOUBLES_MS: f64 = 10_000.0;
+/// Requests per second the share grows back by, per second without a 429,
+/// for a share at half the account's rate (twice as fast far below it, a
+/// quarter as fast near it: the smaller share catches up). Two processes
+/// sharing an account meet its limit again about every 20 seconds.
+pub const SHARE_INCREASE_PER_S: f64 = 0.05;
 
 /// The smallest share: 35 processes on one 7/s account.
 pub const MIN_RATE: f64 = 0.2;
@@ -155,8 +153,6 @@ struct Budget {
     rate: f64,
     /// The share last grew at this time.
     grown_at: f64,
-    /// The end of the last pause for a 429 (or when the budget was made).
-    clean_since: f64,
     /// A 429 came back since the last grant: read at the next one, where the
     /// clock is (the replies carry wall-clock time only).
     pending_429: bool,
@@ -176,7 +172,6 @@ impl Budget {
             limit_seen_at: now,
             rate: limit.ceiling(),
             grown_at: now,
-            clean_since: now,
             pending_429: false,
             throttled: 0,
             shared: 0,
@@ -195,16 +190,11 @@ impl Budget {
     }
 
     fn grow(&mut self, now: f64) {
-        if now > self.grown_at && self.rate < self.limit.ceiling() {
-            // The integral of SHARE_INCREASE_PER_S × 2^(t / DOUBLES) over
-            // the time since the last growth, t counted from the last 429.
-            let t = SHARE_INCREASE_DOUBLES_MS;
-            let at = |ms: f64| (2f64).powf((ms - self.clean_since).max(0.0) / t);
-            let ceiling = self.limit.ceiling();
+        let ceiling = self.limit.ceiling();
+        if now > self.grown_at && self.rate < ceiling {
             let weight = ((ceiling - self.rate) / (ceiling / 2.0)).clamp(0.25, 2.0);
-            let gained =
-                weight * SHARE_INCREASE_PER_S * t / 1_000.0 / std::f64::consts::LN_2 * (at(now) - at(self.grown_at));
-            self.rate = (self.rate + gained).min(self.limit.ceiling());
+            let gained = weight * SHARE_INCREASE_PER_S * (now - self.grown_at) / 1_000.0;
+            self.rate = (self.rate + gained).min(ceiling);
         }
         self.grown_at = self.grown_at.max(now);
     }
@@ -225,33 +215,36 @@ impl Budget {
                 .back()
                 .map_or(0, |&last| self.sent.iter().filter(|&&t| t > last - span).count())
         };
-        if self.rate >= self.limit.ceiling() && within(WINDOW_MS + self.margin) >= per_second {
+        let own = within(WINDOW_MS);
+        if self.rate >= self.limit.ceiling() && own >= per_second {
             // At its full share, this process alone filled amoCRM's window:
             // its requests arrived closer together than they were granted.
             self.paused_until = now + THROTTLE_PAUSE_MS;
             self.margin = (self.margin + MARGIN_STEP_MS).min(MAX_MARGIN_MS);
         } else {
-            // Others spend on the account: give way.
+            // Others spend on the account: give way. (A margin widened for
+            // jitter was not jitter after all.)
             self.shared += 1;
             self.paused_until = now + SHARE_PAUSE_MS;
-            self.clean_since = self.paused_until;
             self.grown_at = self.paused_until;
-            let filled = (within(WINDOW_MS) as f64 / per_second as f64).min(1.0);
-            self.rate = (self.rate * (1.0 - SHARE_DECREASE * filled)).max(MIN_RATE);
+            self.margin = MARGIN_MS;
+            let factor = if self.rate >= self.limit.ceiling() - 0.5 {
+                SHARE_DECREASE
+            } else {
+                1.0 - SHARE_GIVE_WAY * (own as f64 / per_second as f64).min(1.0)
+            };
+            self.rate = (self.rate * factor).max(MIN_RATE);
         }
         self.next_even = self.paused_until;
     }
 
     /// At most `cap` sends in any `span`, `spacing` apart: whole requests
-    /// per window widened by the margin. A share of 3.5
-    /// sends 3: two processes sending 4 each in one second would be 8 in
-    /// amoCRM's window. Below one request a second, the window widens
-    /// instead. The margin is for the jitter of this process's own sends, so
-    /// it scales with the part of amoCRM's window they fill.
+    /// per window widened by the margin. A share of 3.5 sends 3: two
+    /// processes sending 4 each in one second would be 8 in amoCRM's window.
+    /// Below one request a second, the window widens instead.
     fn shape(&self) -> (usize, f64, f64) {
         let cap = (self.rate.floor() as usize).max(1);
-        let filled = (cap as f64 / f64::from(self.limit.per_second.max(1))).min(1.0);
-        let span = (WINDOW_MS + self.margin * filled) * (1.0 / self.rate).max(1.0);
+        let span = (WINDOW_MS + self.margin) * (1.0 / self.rate).max(1.0);
         (cap, span, span / cap as f64)
     }
 

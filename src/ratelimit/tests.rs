@@ -109,71 +109,76 @@ fn a_429_when_this_process_filled_the_window_is_jitter_it_pauses_and_widens_the_
     assert_eq!((state.throttled, state.shared), (1, 0));
 }
 
-#[test]
-fn a_429_when_this_process_sent_under_the_limit_lowers_its_share_by_what_it_filled_which_grows_back() {
+/// The budget of an account brought down to half its share by a first 429
+/// from others (after two sends at the full share), and the time after.
+fn halved() -> (RateLimiter, f64) {
     let mut rl = RateLimiter::default();
-    // Two sends in the last second, then a 429: someone else spends on
-    // this account. The share loses half of the part of the window it
-    // filled: 7 × (1 − 0.5 × 2/7) = 6.
     let now = send_for(&mut rl, "a", 0.0, 2);
     rl.throttle("a");
     assert!((rl.acquire("a", now, SEVEN) - SHARE_PAUSE_MS).abs() < 1e-9);
-    let state = rl.state("a").unwrap();
-    assert!((state.rate - 6.0).abs() < 1e-9, "{}", state.rate);
-    assert_eq!((state.margin_ms, state.shared), (MARGIN_MS, 1));
-    // A process that filled the window alone but below its full share
-    // (it was lowered before) halves: 7 sends in the second, share 6 → 3.
-    let mut rl = RateLimiter::default();
-    let three = Limit {
-        per_second: 3,
-        processes: 1,
-    };
-    let mut now = send_for(&mut rl, "b", 0.0, 3);
-    rl.acquire("b", now, three);
-    rl.throttle("b");
-    now += 10_000.0;
-    rl.acquire("b", now, three);
-    // Three sends of three in the window: filled, at its full share: jitter.
-    assert_eq!(rl.state("b").unwrap().shared, 0);
-
-    // Right after the pause one request goes, then the even pace.
-    let mut rl = RateLimiter::default();
-    let now = send_for(&mut rl, "a", 0.0, 2);
-    rl.throttle("a");
-    rl.acquire("a", now, SEVEN);
-    let resume = now + SHARE_PAUSE_MS;
-    assert_eq!(rl.acquire("a", resume, SEVEN), 0.0);
-    assert!(rl.acquire("a", resume, SEVEN) > 0.0, "no burst after a pause");
-    // It grows back: faster the longer no 429 comes, and never beyond the limit.
-    let rate_at = |rl: &mut RateLimiter, t: f64| {
-        send_for(rl, "a", t, 1);
-        rl.state("a").unwrap().rate
-    };
-    let after_10s = rate_at(&mut rl, resume + 10_000.0);
-    let after_20s = rate_at(&mut rl, resume + 20_000.0);
-    assert!(after_10s > 6.0 && after_20s > after_10s, "{after_10s} {after_20s}");
-    assert!(
-        after_20s - after_10s > after_10s - 6.0,
-        "the growth speeds up: {after_10s} {after_20s}"
-    );
-    assert_eq!(rate_at(&mut rl, resume + 3_600_000.0), 7.0);
+    (rl, now + SHARE_PAUSE_MS)
 }
 
 #[test]
-fn a_process_that_fills_the_window_gives_way_more_than_one_that_sent_little() {
-    let mut big = RateLimiter::default();
-    let mut small = RateLimiter::default();
-    // Both share an account: one sent 6 in the last second, the other 1.
-    let big_now = send_for(&mut big, "a", 0.0, 6);
-    let small_now = send_for(&mut small, "a", 0.0, 1);
-    big.state("a").unwrap();
+fn a_full_share_meeting_others_halves_then_one_request_goes_then_the_even_pace() {
+    let (mut rl, resume) = halved();
+    let state = rl.state("a").unwrap();
+    assert_eq!((state.rate, state.margin_ms, state.shared), (3.5, MARGIN_MS, 1));
+    assert_eq!(rl.acquire("a", resume, SEVEN), 0.0);
+    // 3 per window widened by the margin: 3.5 would put 4 in some windows.
+    // The two sends before the 429 are still in it, so the next waits for
+    // the first of them to leave; after that, the even pace.
+    let widened = WINDOW_MS + MARGIN_MS;
+    let wait = rl.acquire("a", resume, SEVEN);
+    assert!(
+        (wait - (widened - resume)).abs() < 1e-6,
+        "no burst after a pause: {wait}"
+    );
+    let next = resume + wait;
+    assert_eq!(rl.acquire("a", next, SEVEN), 0.0);
+    let wait = rl.acquire("a", next, SEVEN);
+    assert!((wait - widened / 3.0).abs() < 1e-6, "then evenly: {wait}");
+}
+
+#[test]
+fn below_its_full_share_a_process_gives_way_by_the_part_of_the_window_it_filled() {
+    let (mut big, resume) = halved();
+    let (mut small, _) = halved();
+    // Both shares near 3.5: one sent 2 in the last second (its third
+    // request waits for the window), the other, idle for two seconds, 1.
+    let big_now = send_for(&mut big, "a", resume, 3);
+    let small_now = send_for(&mut small, "a", resume + 2_000.0, 1);
+    let (b0, s0) = (big.state("a").unwrap().rate, small.state("a").unwrap().rate);
     for (rl, now) in [(&mut big, big_now), (&mut small, small_now)] {
         rl.throttle("a");
         rl.acquire("a", now, SEVEN);
     }
     let (b, s) = (big.state("a").unwrap().rate, small.state("a").unwrap().rate);
-    assert!((b - 7.0 * (1.0 - 0.5 * 6.0 / 7.0)).abs() < 1e-9, "{b}");
-    assert!((s - 7.0 * (1.0 - 0.5 / 7.0)).abs() < 1e-9, "{s}");
+    assert!((b - b0 * (1.0 - SHARE_GIVE_WAY * 2.0 / 7.0)).abs() < 1e-9, "{b0} → {b}");
+    assert!((s - s0 * (1.0 - SHARE_GIVE_WAY / 7.0)).abs() < 1e-9, "{s0} → {s}");
+    assert!(b < s);
+}
+
+#[test]
+fn the_share_grows_back_faster_the_further_below_the_limit_and_never_beyond() {
+    let (mut rl, resume) = halved();
+    let rate_at = |rl: &mut RateLimiter, t: f64| {
+        send_for(rl, "a", t, 1);
+        rl.state("a").unwrap().rate
+    };
+    // From 3.5 (half of 7): SHARE_INCREASE_PER_S a second.
+    let after_10s = rate_at(&mut rl, resume + 10_000.0);
+    assert!(
+        (after_10s - (3.5 + 10.0 * SHARE_INCREASE_PER_S)).abs() < 1e-6,
+        "{after_10s}"
+    );
+    // Near the full rate, a quarter of that.
+    let mut rl = RateLimiter::default();
+    let now = send_for(&mut rl, "a", 0.0, 1);
+    rl.throttle("a");
+    rl.acquire("a", now, SEVEN);
+    // 7 × 0.5 from the full share; grown for an hour, it is back at 7.
+    assert_eq!(rate_at(&mut rl, now + 3_600_000.0), 7.0);
 }
 
 #[test]
@@ -215,26 +220,30 @@ fn the_429s_of_one_burst_count_once() {
 }
 
 #[test]
-fn a_widened_margin_narrows_again_after_clean_sends_but_not_below_the_first() {
+fn a_jitter_429_widens_the_margin_which_narrows_again_after_clean_sends() {
     let mut rl = RateLimiter::default();
-    let mut now = send_for(&mut rl, "a", 0.0, 10);
-    for _ in 0..2 {
-        rl.throttle("a");
-        now = send_for(&mut rl, "a", now, 10);
-    }
-    assert_eq!(rl.state("a").unwrap().margin_ms, MARGIN_MS + 2.0 * MARGIN_STEP_MS);
-    now = send_for(&mut rl, "a", now, RECOVER_AFTER_SENDS as usize);
+    let now = send_for(&mut rl, "a", 0.0, 10);
+    rl.throttle("a");
+    let now = send_for(&mut rl, "a", now, 10);
+    assert_eq!(rl.state("a").unwrap().margin_ms, MARGIN_MS + MARGIN_STEP_MS);
+    let now = send_for(&mut rl, "a", now, RECOVER_AFTER_SENDS as usize);
+    let state = rl.state("a").unwrap();
     assert_eq!(
-        rl.state("a").unwrap().margin_ms,
-        MARGIN_MS + MARGIN_STEP_MS,
-        "one step back"
+        (state.margin_ms, state.rate),
+        (MARGIN_MS, 7.0),
+        "back, and the share was never touched"
     );
-    send_for(&mut rl, "a", now, 3 * RECOVER_AFTER_SENDS as usize);
-    assert_eq!(
-        rl.state("a").unwrap().margin_ms,
-        MARGIN_MS,
-        "never below where it started"
-    );
+    // Another at the wider margin is no jitter: the process alone sends 6
+    // in amoCRM's window then, so others spend on the account.
+    rl.throttle("a");
+    let now = send_for(&mut rl, "a", now, 10);
+    rl.throttle("a");
+    send_for(&mut rl, "a", now, 1);
+    let state = rl.state("a").unwrap();
+    assert_eq!((state.throttled, state.shared), (3, 1));
+    assert_eq!(state.margin_ms, MARGIN_MS);
+    // Half the share, grown a little since the pause ended.
+    assert!((3.5..3.6).contains(&state.rate), "{}", state.rate);
 }
 
 #[test]
@@ -313,6 +322,7 @@ struct Event {
     at: f64,
     seq: u64,
     process: usize,
+    slot: usize,
     kind: Kind,
 }
 
@@ -355,44 +365,78 @@ fn processes(starts: &[f64], work: usize, parallel: usize, limit: Limit, seed: u
 }
 
 fn processes_with_jitter(starts: &[f64], work: usize, parallel: usize, limit: Limit, seed: u64, jitter: f64) -> Run {
+    workers_sim(starts, work, 0, parallel, limit, seed, jitter)
+}
+
+/// Each process sends `work` requests `parallel` at a time (a batch
+/// write), then `pages` one after another (Return All: each page's link
+/// comes with the one before).
+fn workers_sim(
+    starts: &[f64],
+    work: usize,
+    pages: usize,
+    parallel: usize,
+    limit: Limit,
+    seed: u64,
+    jitter: f64,
+) -> Run {
     let mut rng = Lcg(seed);
     let mut limiters: Vec<RateLimiter> = starts.iter().map(|_| RateLimiter::default()).collect();
     let mut left: Vec<usize> = starts.iter().map(|_| work).collect();
+    let mut left_pages: Vec<usize> = starts.iter().map(|_| pages).collect();
+    let mut in_flight: Vec<usize> = starts.iter().map(|_| 0).collect();
     let mut done = 0;
     let mut events = BinaryHeap::new();
     let mut seq = 0;
-    let mut push = |events: &mut BinaryHeap<Event>, at: f64, process: usize, kind: Kind| {
+    let mut push = |events: &mut BinaryHeap<Event>, at: f64, process: usize, slot: usize, kind: Kind| {
         seq += 1;
-        events.push(Event { at, seq, process, kind });
+        events.push(Event {
+            at,
+            seq,
+            process,
+            slot,
+            kind,
+        });
     };
     for (p, &start) in starts.iter().enumerate() {
-        for _ in 0..parallel {
-            push(&mut events, start, p, Kind::Ask);
+        for slot in 0..parallel {
+            push(&mut events, start, p, slot, Kind::Ask);
         }
     }
     let mut accepted: VecDeque<f64> = VecDeque::new();
     let mut buckets: Vec<usize> = Vec::new();
     let (mut requests, mut refused, mut end) = (0, 0, 0.0_f64);
     while let Some(Event {
-        at, process: p, kind, ..
+        at,
+        process: p,
+        slot,
+        kind,
+        ..
     }) = events.pop()
     {
         match kind {
             Kind::Ask => {
-                if left[p] == 0 {
+                // The pages go one at a time, after the writes.
+                let paging = left[p] == 0;
+                if paging && (left_pages[p] == 0 || slot != 0 || in_flight[p] > 0) {
                     continue;
                 }
                 let wait = limiters[p].acquire("account", at, limit);
                 if wait > 0.0 {
                     // Timers fire late on a busy event loop.
                     let late = rng.between(0.0, 15.0);
-                    push(&mut events, at + wait + late, p, Kind::Ask);
+                    push(&mut events, at + wait + late, p, slot, Kind::Ask);
                 } else {
-                    left[p] -= 1;
+                    if paging {
+                        left_pages[p] -= 1;
+                    } else {
+                        left[p] -= 1;
+                    }
+                    in_flight[p] += 1;
                     requests += 1;
                     // n8n's credential lookup and the connection.
                     let on_the_way = rng.between(2.0, jitter);
-                    push(&mut events, at + on_the_way, p, Kind::Arrive);
+                    push(&mut events, at + on_the_way, p, slot, Kind::Arrive);
                 }
             }
             Kind::Arrive => {
@@ -414,10 +458,11 @@ fn processes_with_jitter(starts: &[f64], work: usize, parallel: usize, limit: Li
                 } else {
                     rng.between(1.0, 5.0)
                 };
-                push(&mut events, at + answer, p, Kind::Answer(ok));
+                push(&mut events, at + answer, p, slot, Kind::Answer(ok));
             }
             Kind::Answer(true) => {
                 done += 1;
+                in_flight[p] -= 1;
                 end = end.max(at);
                 if std::env::var("SIM_TRACE").is_ok() && left[p] == 0 {
                     eprintln!(
@@ -428,10 +473,15 @@ fn processes_with_jitter(starts: &[f64], work: usize, parallel: usize, limit: Li
                             .collect::<Vec<_>>()
                     );
                 }
-                push(&mut events, at, p, Kind::Ask);
+                push(&mut events, at, p, slot, Kind::Ask);
+                if left[p] == 0 && slot != 0 {
+                    // The writes are done: the paging slot goes on.
+                    push(&mut events, at, p, 0, Kind::Ask);
+                }
             }
             Kind::Answer(false) => {
                 refused += 1;
+                in_flight[p] -= 1;
                 if std::env::var("SIM_TRACE").is_ok() {
                     let st: Vec<String> = limiters
                         .iter()
@@ -445,13 +495,17 @@ fn processes_with_jitter(starts: &[f64], work: usize, parallel: usize, limit: Li
                     eprintln!("{:.0} ms: 429 to {p}; {}", at, st.join(" | "));
                 }
                 limiters[p].throttle("account");
-                left[p] += 1;
+                if left[p] == 0 && left_pages[p] < pages && slot == 0 {
+                    left_pages[p] += 1;
+                } else {
+                    left[p] += 1;
+                }
                 // The driver's pause before resending a 429.
-                push(&mut events, at + 1_000.0, p, Kind::Ask);
+                push(&mut events, at + 1_000.0, p, slot, Kind::Ask);
             }
         }
     }
-    assert_eq!(done, work * starts.len());
+    assert_eq!(done, (work + pages) * starts.len());
     if std::env::var("SIM_TRACE").is_ok() {
         eprintln!("accepted per 5 s: {:?}", buckets);
     }
@@ -532,9 +586,49 @@ fn one_process_on_a_jittery_machine_loses_little() {
     assert!(worst_share >= 0.75, "{}", said.join("\n"));
 }
 
+/// The queue-mode suite's scenario: two workers, the second starting up to
+/// three seconds later, each sending 200 batch writes 8 at a time and then
+/// 40 pages one after another, with up to 80 ms between a grant and the
+/// request's arrival (two n8n processes, Postgres and Redis on two cores).
+/// The real suite measures it again; this one runs in milliseconds.
+#[test]
+fn two_workers_as_in_the_queue_suite() {
+    let seeds: Vec<u64> = match std::env::var("SIM_SEED") {
+        Ok(s) => vec![s.parse().unwrap()],
+        Err(_) => (1..=12).collect(),
+    };
+    let runs: Vec<Run> = seeds
+        .into_iter()
+        .map(|seed| {
+            let stagger = Lcg(seed * 7919).between(0.0, 3_000.0);
+            workers_sim(&[0.0, stagger], 200, 40, 8, SEVEN, seed, 80.0)
+        })
+        .collect();
+    let said: Vec<String> = runs.iter().map(|r| report("queue suite", r)).collect();
+    eprintln!("{}", said.join("\n"));
+    let worst_429 = runs.iter().map(|r| r.refused).max().unwrap();
+    let worst_share = runs.iter().map(|r| r.share_of_limit).fold(f64::MAX, f64::min);
+    let mean_429 = runs.iter().map(|r| r.refused as f64).sum::<f64>() / runs.len() as f64;
+    let mean_share = runs.iter().map(|r| r.share_of_limit).sum::<f64>() / runs.len() as f64;
+    eprintln!(
+        "queue suite: at most {worst_429} × 429 (mean {mean_429:.1}), at least {:.0} % of the limit (mean {:.0} %)",
+        100.0 * worst_share,
+        100.0 * mean_share
+    );
+    // amoCRM bans after repeated 429s: at most 2 % of the requests, and
+    // never ten.
+    assert!(
+        runs.iter()
+            .all(|r| r.refused as f64 <= 0.02 * r.requests as f64 && r.refused < 10),
+        "{}",
+        said.join("\n")
+    );
+    assert!(mean_share >= 0.74, "{}", said.join("\n"));
+}
+
 #[test]
 fn two_processes_starting_together_converge_under_the_limit() {
-    converge("two processes", &[0.0, 0.0], 240, SEVEN, 0.025, 0.8);
+    converge("two processes", &[0.0, 0.0], 240, SEVEN, 0.025, 0.75);
 }
 
 #[test]
@@ -552,7 +646,7 @@ fn with_the_static_divisor_two_processes_see_no_429() {
         let run = processes(&[0.0, 0.0], 240, 8, halves, seed);
         let said = report("two processes, divisor 2", &run);
         assert_eq!(run.refused, 0, "{said}");
-        // 3 + 3 per window: 3.5 each would put 8 in some windows.
-        assert!(run.share_of_limit >= 0.8, "{said}");
+        // 3 + 3 per widened window: 3.5 each would put 8 in some windows.
+        assert!(run.share_of_limit >= 0.75, "{said}");
     }
 }
