@@ -14,6 +14,8 @@ const CONFIG_KEYS = [
   'rateLimit', 'accessTokenTtlSeconds', 'refreshTokenTtlSeconds', 'authCodeTtlSeconds', 'refreshRequiresRedirectUri',
   'refreshRevokesAccessToken', 'webhookTimeoutMs', 'webhookDisableAfterFailures', 'webhookRetryDelaysMs',
   'maxBodyBytes', 'maxWriteBatch', 'requestLogLimit', 'deliveryLogLimit', 'quiet',
+  // the drive (account.mjs): address reported, redirect, next_url, part size, keeping bytes
+  'driveUrl', 'driveRedirect', 'driveNextUrl', 'drivePartSize', 'driveKeepBytes',
 ];
 const INTEGRATION_KEYS = { clientId: 'clientId', clientSecret: 'clientSecret', redirectUri: 'redirectUri', integrationName: 'name' };
 
