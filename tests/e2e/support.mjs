@@ -20,6 +20,7 @@ export const COMPANY_NODE = `${PKG}.amoCrmCompany`;
 export const TASK_NODE = `${PKG}.amoCrmTask`;
 export const CUSTOMER_NODE = `${PKG}.amoCrmCustomer`;
 export const TRIGGER_NODE = `${PKG}.amoCrmTrigger`;
+export const ACCOUNT_NODE = `${PKG}.amoCrmAccount`;
 
 export const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4')
   .split(',')
