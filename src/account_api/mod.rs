@@ -151,3 +151,6 @@ pub fn operation(resource: &str, name: &str, account: AccountAddress, auth: &str
         (resource, name) => generic(Collection::of(resource)?, name, account),
     }
 }
+
+#[cfg(test)]
+mod tests;
