@@ -170,13 +170,10 @@ fn unmatched_calls_fail_their_items_naming_the_phone() {
     let (mut r, s) = run("call", "create", items.clone());
     let answer = json!({"_embedded": {"calls": [{"id": 5, "entity_id": 9, "request_id": "0"}]}, "errors": [{"request_id": "1", "title": "Entity not found"}]});
     let s = r.reply(s.requests[0].id, Response::new(200, answer.to_string()));
-    assert_eq!(
-        s.emit[0],
-        Emit::Item {
-            index: 0,
-            json: json!({"id": 5, "entity_id": 9})
-        }
-    );
+    assert!(s.emit.contains(&Emit::Item {
+        index: 0,
+        json: json!({"id": 5, "entity_id": 9})
+    }));
     assert!(error_of(&s).contains("No contact or company has the phone +1 555"));
     let (mut r, s) = run("call", "create", items);
     let s = r.reply(
