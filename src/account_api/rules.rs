@@ -150,11 +150,7 @@ impl Rules for StatusRules {
         if let Some(Value::String(c)) = body.get("color") {
             let color = status_color(c).ok_or_else(|| {
                 InputError::new(
-                    if mode == Mode::Create {
-                        label(mode, "Color")
-                    } else {
-                        label(mode, "Color")
-                    },
+                    label(mode, "Color"),
                     format!(
                         "\"{}\" is not one of amoCRM's status colours: {}",
                         c,

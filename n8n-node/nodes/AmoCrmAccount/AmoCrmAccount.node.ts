@@ -34,6 +34,7 @@ function properties(): INodeProperties[] {
 	for (const r of RESOURCES) {
 		const custom = r.operations.filter((o) => o.option.value === 'customRequest');
 		const ordered = [...r.operations.filter((o) => o.option.value !== 'customRequest').sort((a, b) => a.option.name.localeCompare(b.option.name)), ...custom];
+		const first = ordered[0].option.value;
 		out.push({
 			displayName: 'Operation',
 			name: 'operation',
@@ -41,7 +42,7 @@ function properties(): INodeProperties[] {
 			noDataExpression: true,
 			displayOptions: { show: { resource: [r.value] } },
 			options: ordered.map((o) => o.option),
-			default: ordered[0].option.value,
+			default: first,
 		});
 		for (const o of ordered) out.push(...updateDisplayOptions({ show: { resource: [r.value], operation: [o.option.value] } }, o.properties));
 	}

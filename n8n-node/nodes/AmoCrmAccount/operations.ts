@@ -3,7 +3,6 @@
 // the core's.
 
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
-import { EXPRESSION_HINT } from '../../shared/entity/descriptor';
 import { paging } from '../../shared/entity/fields';
 import type { EntityOperation } from '../../shared/entity/operation';
 import { customRequest } from '../../shared/entity/operations/customRequest';
@@ -66,7 +65,7 @@ const pipelinePicker: INodeProperties = {
 	typeOptions: { loadOptionsMethod: 'getPipelines' },
 	default: '',
 	required: true,
-	description: `The pipeline. ${EXPRESSION_HINT}`,
+	description: 'The pipeline. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 };
 
 const entityChoice = (catalogs: boolean): INodeProperties[] => [
@@ -159,7 +158,8 @@ const fieldExtras: INodeProperties[] = [
 		type: 'multiOptions',
 		typeOptions: { loadOptionsMethod: 'getStatuses' },
 		default: [],
-		description: `Lead statuses in which the field must be filled. ${EXPRESSION_HINT}`,
+		description:
+			'Lead statuses in which the field must be filled. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 	},
 ];
 
