@@ -3,9 +3,18 @@
 // a 5 MB file uploaded in parts, attached, listed and downloaded unchanged.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
-import { ACCOUNT_NODE, VERSIONS, amoNode, branches, chain, emulator, expectOk, longLivedCredential, n8nWithPackage } from './support.mjs';
+import { ACCOUNT_NODE, VERSIONS, amoNode, branches, chain, emulator, expectOk, longLivedCredential, n8nWithPackage, runWorkflow } from './support.mjs';
+
+// Every DNS lookup and connection of n8n's processes is logged there, and
+// any leaving this machine refused (netguard.cjs).
+const NETGUARD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'netguard.cjs');
 
 const LEAD = 20000001;
 const MAIN_PIPELINE = 7000001;
@@ -16,6 +25,29 @@ const pattern = (n) => {
   for (let i = 0; i < n; i++) b[i] = (i * 7 + 3) & 255;
   return b;
 };
+/** A Code node making one item with an n-byte binary file (the pattern above) under `data`. */
+const makeFile = (name, n) => ({
+  id: `make-${n}`,
+  name,
+  type: 'n8n-nodes-base.code',
+  typeVersion: 2,
+  position: [200, 0],
+  parameters: {
+    jsCode: `const b = Buffer.alloc(${n}); for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 3) & 255;
+return [{ json: {}, binary: { data: { data: b.toString('base64'), mimeType: 'application/octet-stream', fileName: 'big.bin' } } }];`,
+  },
+});
+/** A loopback listener standing for an attacker's server: counts what reaches it. */
+async function evilServer() {
+  const hits = [];
+  const server = http.createServer((req, res) => {
+    hits.push({ method: req.method, url: req.url, token: Boolean(req.headers.authorization) });
+    req.resume();
+    res.end('{}');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { hits, port: server.address().port, close: () => new Promise((resolve) => server.close(resolve)) };
+}
 
 describe('AmoCRM Account', { concurrency: 1 }, () => {
   for (const version of VERSIONS) {
@@ -24,17 +56,20 @@ describe('AmoCRM Account', { concurrency: 1 }, () => {
       let n8n;
       let token;
       let cred;
+      let netlog;
 
       before(async () => {
         amo = await emulator({ seed: 'demo', rateLimit: 7 });
         token = await amo.longLivedToken();
-        n8n = await n8nWithPackage(version);
+        netlog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'amocrm-netlog-')), 'net.jsonl');
+        n8n = await n8nWithPackage(version, { NODE_OPTIONS: `--require ${NETGUARD}`, AMOCRM_E2E_NETLOG: netlog });
         [cred] = await n8n.importCredentials([longLivedCredential(amo, token)]);
       });
 
       after(async () => {
         await n8n?.cleanup();
         await amo?.close();
+        if (netlog) fs.rmSync(path.dirname(netlog), { recursive: true, force: true });
       });
 
       test('reads and writes of every resource, each in its own branch', async () => {
@@ -154,56 +189,97 @@ describe('AmoCRM Account', { concurrency: 1 }, () => {
       });
 
       test('a 5 MB file: uploaded in parts, attached to a lead, listed, downloaded, the same bytes', async () => {
-        const make = {
-          id: 'make-file',
-          name: 'Make File',
-          type: 'n8n-nodes-base.code',
-          typeVersion: 2,
-          position: [200, 0],
-          parameters: {
-            jsCode: `const b = Buffer.alloc(${FIVE_MB}); for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 3) & 255;
-return [{ json: {}, binary: { data: { data: b.toString('base64'), mimeType: 'application/octet-stream', fileName: 'big.bin' } } }];`,
-          },
-        };
+        const partsBefore = amo.emu.state.driveLog.filter((e) => e.path.startsWith('/upload/')).length;
+        // Made in the item (base64), uploaded, downloaded into n8n's binary
+        // store, and uploaded again from there: both files on the drive must
+        // be the bytes made, so the download gave n8n exactly those bytes.
         const wf = chain('file round trip', [
-          make,
+          makeFile('Make File', FIVE_MB),
           account('Upload', 'file', { operation: 'upload', binaryPropertyName: 'data', fileName: '', attachTo: 'leads', recordId: LEAD }, cred),
           account('Files', 'file', { operation: 'getMany', entityType: 'leads', recordId: LEAD, returnAll: true }, cred),
           account('Download', 'file', { operation: 'download', fileUuid: "={{ $('Upload').item.json.uuid }}", binaryPropertyName: 'data' }, cred),
           account('Upload Again', 'file', { operation: 'upload', binaryPropertyName: 'data', fileName: 'again.bin', attachTo: 'none' }, cred),
         ]);
-        const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
+        // Read from a snapshot file: the run data (the file in base64) is too large for `n8n execute`'s stdout.
+        const run = await runWorkflow(n8n, wf);
         const errors = Object.fromEntries(run.nodeNames.map((n) => [n, run.json(n).find((i) => i.error)?.error]).filter(([, e]) => e));
         assert.deepEqual(errors, {});
         const [up] = run.json('Upload');
         assert.equal(up.size, FIVE_MB);
         assert.deepEqual(up.attached_to, { entity_type: 'leads', entity_id: LEAD });
         assert.ok(run.json('Files').some((f) => f.file_uuid === up.uuid));
-        assert.equal(run.json('Download')[0].uuid, up.uuid);
+        const [down] = run.items('Download');
+        assert.equal(down.json.uuid, up.uuid);
+        assert.equal(down.binary.data.fileName, 'big.bin');
         const again = run.json('Upload Again')[0];
         assert.equal(again.size, FIVE_MB);
-        // Both files on the drive hold exactly the bytes made.
         const drive = (await amo.api(token, 'GET', '/api/v4/account?with=drive_url')).body.drive_url;
         for (const uuid of [up.uuid, again.uuid]) {
           const bytes = Buffer.from(await (await fetch(`${drive}/download/${uuid}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
           assert.ok(bytes.equals(pattern(FIVE_MB)), `file ${uuid} differs`);
         }
-        // Ten parts of 512 KiB each.
-        const parts = (await amo.requests({})).length;
-        assert.ok(parts > 0);
+        // Each upload in the parts the drive's session asked for: 10 of 512 KiB.
+        const parts = amo.emu.state.driveLog.filter((e) => e.path.startsWith('/upload/')).slice(partsBefore);
+        assert.deepEqual(parts.map((p) => p.bytes), Array(20).fill(512 * 1024));
       });
 
-      test('hostile drive addresses: the token is never sent, redirects are not followed', async () => {
-        await amo.admin('POST', '/config', { driveUrl: 'http://127.0.0.1.evil.com:9' });
-        const wf = branches('hostile drive', [
-          account('Evil Drive', 'file', { operation: 'download', fileUuid: '9cb6ac4a-a0f7-4c3d-b0a5-5b8a8b0d1c2e', binaryPropertyName: 'data' }, cred),
-        ]);
-        let run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
-        assert.match(run.json('Evil Drive')[0].error, /Refused to send the amoCRM credential to the drive address/);
-        await amo.admin('POST', '/config', { driveUrl: 'http://user@127.0.0.1:9' });
-        run = expectOk(await n8n.execute(await n8n.importWorkflow({ ...wf, name: 'userinfo drive' })));
-        assert.match(run.json('Evil Drive')[0].error, /user name or password/);
-        await amo.admin('POST', '/config', { driveUrl: null });
+      test('hostile drive addresses, an upload sent off the drive, a redirect from the drive: the token goes nowhere else', async () => {
+        const evil = await evilServer();
+        const drive = amo.emu.driveUrl;
+        try {
+          // A file on the drive, for the redirected download.
+          const session = await (await fetch(`${drive}/v1.0/sessions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ file_name: 'a.txt', file_size: 3, content_type: 'text/plain' }) })).json();
+          const file = await (await fetch(session.upload_url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'abc' })).json();
+          const hostile = {
+            'Other Domain': `http://evil.test:${evil.port}`,
+            'Look-alike': `https://drive-x.amocrm.ru.evil.com`,
+            'User Info': `http://user:secret@127.0.0.1:${evil.port}`,
+            'HTTP Drive Host': 'http://drive-b.amocrm.ru',
+            'IP Literal': `http://[::ffff:7f00:1]:${evil.port}`,
+            'Other Network': `http://192.0.2.10:${evil.port}`,
+            'Backslash': `http://evil.test\\@127.0.0.1:${evil.port}`,
+            'Encoded': `http://127.0.0.1:${evil.port}%2f@evil.test`,
+          };
+          // Each node reads drive_url once, in chain order: the upload gets
+          // the real drive, each hostile node its value, the last node the
+          // real drive again.
+          await amo.admin('POST', '/config', {
+            driveUrls: [drive, ...Object.values(hostile)],
+            driveNextUrl: `http://127.0.0.1:${evil.port}/upload/stolen/2`,
+            driveRedirect: `http://127.0.0.1:${evil.port}/stolen`,
+            drivePartSize: 1000,
+          });
+          const download = (name) => account(name, 'file', { operation: 'download', fileUuid: file.uuid, binaryPropertyName: 'data' }, cred);
+          const wf = chain('hostile drive', [
+            makeFile('Make File', 2500),
+            account('Next Off Drive', 'file', { operation: 'upload', binaryPropertyName: 'data', fileName: '', attachTo: 'none' }, cred),
+            ...Object.keys(hostile).map(download),
+            download('Redirected'),
+          ]);
+          const logged = fs.existsSync(netlog) ? fs.statSync(netlog).size : 0;
+          const driveBefore = amo.emu.state.driveLog.length;
+          const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
+          const error = (node) => run.json(node)[0]?.error ?? `no error: ${JSON.stringify(run.json(node))}`;
+          for (const [node, url] of Object.entries(hostile)) {
+            assert.match(error(node), /Refused to send the amoCRM credential to the drive address/, `${node}: ${url}`);
+          }
+          assert.match(error('User Info'), /user name or password/);
+          assert.match(error('Next Off Drive'), /Refused to send the amoCRM credential.*not on the account's drive/);
+          assert.match(error('Redirected'), /redirect \(302\), which is not followed/);
+          // Nothing reached the attacker; the drive saw only what it should, all of it with the token.
+          assert.deepEqual(evil.hits, []);
+          const seen = amo.emu.state.driveLog.slice(driveBefore).map((e) => `${e.method} ${e.path.replace(/^\/upload\/[\w-]+\//, '/upload/<session>/')} ${e.auth ? 'token' : 'no token'}`);
+          assert.deepEqual(seen, ['POST /v1.0/sessions token', 'POST /upload/<session>/1 token', `GET /v1.0/files/${file.uuid} token`, `GET /download/${file.uuid} token`]);
+          // n8n looked up no name and connected to nothing but this machine.
+          const net = fs.readFileSync(netlog, 'utf8').slice(logged).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+          const here = /^(127\.0\.0\.1|::1|localhost)$/;
+          assert.deepEqual(net.filter((e) => e.lookup && !here.test(e.lookup)), []);
+          assert.deepEqual(net.filter((e) => e.connect && !here.test(e.connect.replace(/:\d+$/, ''))), []);
+          assert.ok(net.some((e) => e.connect === `127.0.0.1:${new URL(drive).port}`), `the log saw the drive: ${JSON.stringify(net).slice(0, 3000)}`);
+        } finally {
+          await amo.admin('POST', '/config', { driveUrls: [], driveNextUrl: null, driveRedirect: null, drivePartSize: null });
+          await evil.close();
+        }
       });
     });
   }

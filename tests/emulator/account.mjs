@@ -590,10 +590,12 @@ function fileModel(base, f) {
 
 /**
  * Starts the drive on 127.0.0.1 (a port of its own). Every call needs the
- * account's Bearer token. `state.config.driveUrl` overrides the address the
- * account reports (tests set hostile values); `state.config.driveRedirect`
- * makes downloads answer 302 to it; `state.config.driveNextUrl` makes upload
- * answers name it as next_url.
+ * account's Bearer token. `state.config.driveUrl` / `driveUrls` override the
+ * address the account reports (tests set hostile values);
+ * `state.config.driveRedirect` makes downloads answer 302 to it;
+ * `state.config.driveNextUrl` makes upload answers name it as next_url. Each
+ * call is logged in `state.driveLog` (method, path, bytes, status, whether
+ * it carried a token).
  */
 export async function startDrive(state) {
   const x = () => ext(state);
@@ -662,5 +664,9 @@ export async function startDrive(state) {
   return server;
 }
 
-/** The drive address the account reports (`with=drive_url`). */
-export const driveUrl = (state) => state.config.driveUrl ?? state.driveBase;
+/**
+ * The drive address the account reports (`with=drive_url`): the next of
+ * `state.config.driveUrls` while any is left (each read takes one, so that
+ * one workflow run can meet several), else `driveUrl`, else the drive.
+ */
+export const driveUrl = (state) => (state.config.driveUrls?.length ? state.config.driveUrls.shift() : state.config.driveUrl ?? state.driveBase);

@@ -102,3 +102,13 @@ test('the drive: a session, parts of max_part_size to next_url, the file, a link
   const back = Buffer.from(await (await fetch(file._links.download.href, { headers: auth })).arrayBuffer());
   assert.ok(back.equals(bytes));
 });
+
+test('driveUrls: each account read reports the next address, then the drive again; the drive logs who sent a token', async () => {
+  const { api, admin, emu } = env;
+  await admin('POST', '/_admin/config', { driveUrls: ['https://evil.test', 'http://user@127.0.0.1:9'] });
+  const read = async () => (await api.get('/api/v4/account?with=drive_url')).body.drive_url;
+  assert.deepEqual([await read(), await read(), await read()], ['https://evil.test', 'http://user@127.0.0.1:9', emu.driveUrl]);
+  const before = emu.state.driveLog.length;
+  await fetch(`${emu.driveUrl}/v1.0/files/none`);
+  assert.deepEqual(emu.state.driveLog.slice(before).map((e) => [e.method, e.path, e.status, e.auth]), [['GET', '/v1.0/files/none', 401, false]]);
+});

@@ -14,8 +14,9 @@ const CONFIG_KEYS = [
   'rateLimit', 'accessTokenTtlSeconds', 'refreshTokenTtlSeconds', 'authCodeTtlSeconds', 'refreshRequiresRedirectUri',
   'refreshRevokesAccessToken', 'webhookTimeoutMs', 'webhookDisableAfterFailures', 'webhookRetryDelaysMs',
   'maxBodyBytes', 'maxWriteBatch', 'requestLogLimit', 'deliveryLogLimit', 'quiet',
-  // the drive (account.mjs): address reported, redirect, next_url, part size, keeping bytes
-  'driveUrl', 'driveRedirect', 'driveNextUrl', 'drivePartSize', 'driveKeepBytes',
+  // the drive (account.mjs): address reported (one value, or a list answered in turn), redirect,
+  // next_url, part size, keeping bytes
+  'driveUrl', 'driveUrls', 'driveRedirect', 'driveNextUrl', 'drivePartSize', 'driveKeepBytes',
 ];
 const INTEGRATION_KEYS = { clientId: 'clientId', clientSecret: 'clientSecret', redirectUri: 'redirectUri', integrationName: 'name' };
 
