@@ -9,11 +9,12 @@
 //
 //   node bench/upload-memory.mjs <emulator url> <token> <mode: filesystem|default> <file>
 //
-// Uploads the file once to warm up (JIT, the node's and axios' first use:
-// what a running n8n has done) and prints a JSON line; then waits for a
-// line on stdin ("go", once the bench has read the memory before), uploads
-// the file again, prints its line, and waits for another line before
-// exiting (so that its peak can be read).
+// Uploads the file until the process's RSS is steady (what a running n8n
+// has done: the node's first use, V8's compiled code), then collects its
+// garbage and prints {"ready": true}; for each "go" line on stdin (sent once
+// the bench has read the memory before) it uploads the file again, prints
+// {size, ms} and is ready again; it exits on any other line (so that the
+// bench reads the peak before the process is gone). Run with --expose-gc.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,14 @@ const { AmoCrmAccount } = require(path.join(ROOT, 'dist/nodes/AmoCrmAccount/AmoC
 const { AmoCrmKommoApi } = require(path.join(ROOT, 'dist/credentials/AmoCrmKommoApi.credentials.js'));
 
 const [url, token, mode, file] = process.argv.slice(2);
+/**
+ * Warm-up: uploads until two in a row leave the RSS as it was (at most
+ * 12). The first uploads grow it by megabytes that have nothing to do with
+ * the file: V8 compiles the hot paths, in the background, after some runs,
+ * and its compiler's memory stays with the process.
+ */
+const MAX_WARM_UPS = 12;
+const STEADY = 64 * 1024;
 const credentials = { environment: 'local', baseUrl: url, connectionType: 'longLivedToken', longLivedToken: token, requestsPerSecond: 50 };
 const credentialType = new AmoCrmKommoApi();
 const params = { authentication: 'amoCrmKommoApi', resource: 'file', operation: 'upload', binaryPropertyName: 'data', fileName: '', attachTo: 'none', recordId: 0 };
@@ -73,13 +82,22 @@ async function upload(items) {
   const [out] = await new AmoCrmAccount().execute.call(context(items));
   const json = out[0].json;
   if (json.error || !json.uuid) throw new Error(`upload failed: ${JSON.stringify(json).slice(0, 500)}`);
-  console.log(JSON.stringify({ size: json.size, ms: Date.now() - started }));
+  return { size: json.size, ms: Date.now() - started };
 }
 
 const stdin = process.stdin[Symbol.asyncIterator]();
 const items = [{ json: {}, binary: { data: binaryOf(file) } }];
-await upload(items);
-await stdin.next();
-await upload(items);
-await stdin.next();
+for (let i = 0, steady = 0, rss = process.memoryUsage().rss; i < MAX_WARM_UPS && steady < 2; i++) {
+  await upload(items);
+  const now = process.memoryUsage().rss;
+  steady = now - rss < STEADY ? steady + 1 : 0;
+  rss = now;
+}
+for (;;) {
+  globalThis.gc?.();
+  console.log(JSON.stringify({ ready: true }));
+  const { value, done } = await stdin.next();
+  if (done || !String(value).startsWith('go')) break;
+  console.log(JSON.stringify(await upload(items)));
+}
 process.exit(0);
