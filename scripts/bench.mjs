@@ -6,6 +6,11 @@
 //   - shaping a 250-lead page (custom fields, contacts, Simplify on) in the
 //     WebAssembly core vs bench/js-baseline.mjs doing the same in JavaScript
 //   - .wasm size raw and as shipped; compile + instantiate time (fresh process)
+// Upload memory (bench/upload-memory.mjs, a process of its own):
+//   - a 50 MB file uploaded through the AmoCRM Account node's TypeScript layer
+//     to the emulator's drive, from a file stream (n8n's filesystem mode) and
+//     from base64 in the item (n8n's default mode): the process's peak RSS
+//     growth, sampled, against 2 × the drive's part size
 // End to end (real n8n against the emulator, one run):
 //   - this node vs the HTTP Request node, one request per item with a token
 //     supplied by hand (the README's "before"), for creating 1,000 leads and
@@ -13,9 +18,12 @@
 //   - this node for 1,000 / 10,000 / 50,000 leads, limit on, against the
 //     physical bound of 7 requests/second × 250 leads per request
 //
-// Usage: npm run bench [-- --n8n 2.8.4] [--quick]   (--quick: core only)
+// Usage: npm run bench [-- --n8n 2.8.4] [--quick] [--upload]
+//   --quick   core and upload memory only (no n8n)
+//   --upload  upload memory only (needs a build: npm run build)
+//   --help    this text
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib/proc.mjs';
@@ -23,7 +31,13 @@ import { ROOT } from './lib/proc.mjs';
 const argv = process.argv.slice(2);
 const version = argv.includes('--n8n') ? argv[argv.indexOf('--n8n') + 1] : '2.40.7';
 const quick = argv.includes('--quick');
-const results = { date: new Date().toISOString(), n8n: version, core: {}, e2e: [], growth: [], mapping: [], targets: {} };
+const uploadOnly = argv.includes('--upload');
+if (argv.includes('--help') || argv.includes('-h')) {
+  const text = fs.readFileSync(new URL(import.meta.url), 'utf8');
+  console.log(text.split('\n').slice(1).filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  process.exit(0);
+}
+const results = { date: new Date().toISOString(), n8n: version, core: {}, upload: [], e2e: [], growth: [], mapping: [], targets: {} };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
@@ -98,6 +112,110 @@ async function corePhase() {
     wasmLeadsOnlyBytes: entities['leads only'],
     wasmAllEntitiesBytes: entities['all entities'],
   };
+}
+
+/** VmRSS and VmHWM (peak since the last reset) of a process, in bytes. */
+function memoryOf(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)[1]) * 1024;
+  return { rss: field('VmRSS'), hwm: field('VmHWM') };
+}
+
+/** Measured uploads per process, after the warm-up; the figure is their median. */
+const RUNS = 3;
+
+/**
+ * A 50 MB file uploaded through the Account node's TypeScript layer
+ * (bench/upload-memory.mjs, run by the Node that n8n `version` runs on, with
+ * V8's defaults), from a file stream (n8n's filesystem mode) and from
+ * base64 in the item (its default mode). The process first uploads the same
+ * file until its RSS is steady (V8 has compiled the hot paths: a running
+ * n8n), then three times: its RSS is sampled every millisecond or so from
+ * here while the file goes up, and its kernel-kept peak (VmHWM, reset when
+ * the upload starts) is read when it ends; a run's growth is the larger of
+ * the two over the RSS right before (after a full garbage collection), and
+ * the figure is the median of the three. Holding the file, or leaving its
+ * chunks to V8's collector, shows: the reader this replaced measured +51 MB
+ * (base64) and +6 to +17 MB (stream).
+ */
+async function uploadPhase() {
+  // The Node that n8n `version` runs on (n8n itself is not needed here).
+  const { N8N_VERSIONS, ensureNode24 } = await import('./n8n/install.mjs');
+  const nodeBin = N8N_VERSIONS[version]?.node === 24 ? await ensureNode24() : process.execPath;
+  const { startEmulator } = await import(path.join(ROOT, 'tests/emulator/server.mjs'));
+  const SIZE = 50 * 1024 * 1024;
+  fs.mkdirSync(path.join(ROOT, 'target'), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(ROOT, 'target', 'bench-upload-'));
+  const file = path.join(dir, 'big.bin');
+  fs.writeFileSync(file, Buffer.from(Uint8Array.from({ length: SIZE }, (_, i) => (i * 7 + 3) & 255)));
+  // The emulator's drive counts the bytes without keeping them.
+  const emu = await startEmulator({ quiet: true, rateLimit: 0, seed: 'demo' });
+  emu.state.config.driveKeepBytes = false;
+  const { token } = await (await fetch(`${emu.url}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  const runtime = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const uploads = () => emu.state.driveLog.filter((e) => e.path.startsWith('/upload/'));
+
+  /** One process: warm-up uploads, then RUNS measured ones; each run's figures. */
+  async function measure(mode) {
+    const child = spawn(nodeBin, ['--expose-gc', path.join(ROOT, 'bench/upload-memory.mjs'), emu.url, token, mode, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = [];
+    let wake = () => {};
+    let buffered = '';
+    child.stdout.on('data', (d) => {
+      buffered += d;
+      for (let i; (i = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(i + 1)) lines.push(JSON.parse(buffered.slice(0, i)));
+      wake();
+    });
+    let exited = false;
+    const exit = new Promise((resolve) => child.on('exit', () => resolve((exited = true))));
+    const line = async (n) => {
+      while (lines.length < n) {
+        if (exited) throw new Error(`bench: upload-memory (${mode}) exited early`);
+        await Promise.race([new Promise((resolve) => (wake = resolve)), exit]);
+      }
+      return lines[n - 1];
+    };
+    const runs = [];
+    for (let run = 1; run <= RUNS; run++) {
+      await line(2 * run - 1); // ready: warmed up, the previous upload done, garbage collected
+      const partsBefore = uploads().length;
+      const base = memoryOf(child.pid).rss;
+      fs.writeFileSync(`/proc/${child.pid}/clear_refs`, '5'); // VmHWM := VmRSS
+      let sampled = base;
+      const sampler = setInterval(() => {
+        try {
+          sampled = Math.max(sampled, memoryOf(child.pid).rss);
+        } catch {
+          // the process is gone
+        }
+      }, 1);
+      child.stdin.write('go\n');
+      const done = await line(2 * run);
+      clearInterval(sampler);
+      const peak = Math.max(sampled, memoryOf(child.pid).hwm);
+      const parts = uploads().slice(partsBefore);
+      if (done.size !== SIZE || parts.reduce((a, e) => a + e.bytes, 0) !== SIZE) throw new Error(`bench: the ${mode} upload did not go up whole: ${JSON.stringify(done)}`);
+      runs.push({ parts: parts.length, partSize: Math.max(...parts.map((e) => e.bytes)), ms: done.ms, baseRss: base, growth: peak - base });
+    }
+    child.stdin.end('exit\n');
+    await exit;
+    return runs;
+  }
+
+  try {
+    for (const mode of ['filesystem', 'default']) {
+      const runs = await measure(mode);
+      const row = {
+        mode, runtime, bytes: SIZE, parts: runs[0].parts, partSize: runs[0].partSize, ms: median(runs.map((r) => r.ms)),
+        baseRss: runs[0].baseRss, growth: median(runs.map((r) => r.growth)), runs: runs.map((r) => r.growth),
+      };
+      console.log(`[bench] upload 50 MB, ${mode} mode, Node ${runtime}: ${row.parts} parts of ${kb(row.partSize)}, RSS +${row.runs.map(kb).join(', +')}, ${secs(row.ms)}`);
+      results.upload.push(row);
+    }
+  } finally {
+    await emu.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function e2ePhase() {
@@ -259,6 +377,25 @@ async function e2ePhase() {
 function report() {
   const c = results.core;
   const lines = [];
+  if (c.pageBytes) coreReport(c, lines);
+  if (results.upload.length) {
+    const [first] = results.upload;
+    lines.push('', `Upload memory: a ${kb(first.bytes)} file through the Account node's TypeScript layer, Node ${first.runtime}, ${first.parts} parts of ${kb(first.partSize)}`);
+    lines.push('  binary data mode   RSS before   peak growth (median)   the 3 runs                 time');
+    for (const u of results.upload) {
+      lines.push(`  ${u.mode.padEnd(16)} ${kb(u.baseRss).padStart(12)} ${kb(u.growth).padStart(22)}   ${u.runs.map(kb).join(', ').padEnd(26)} ${secs(u.ms).padStart(4)}`);
+    }
+    const worst = results.upload.reduce((a, u) => (u.growth / u.partSize > a.growth / a.partSize ? u : a));
+    results.targets.uploadMemory = {
+      target: `RSS growth < 2 × part (${kb(2 * worst.partSize)})`,
+      value: `${kb(worst.growth)} (${worst.mode} mode, Node ${worst.runtime})`,
+      met: worst.growth < 2 * worst.partSize,
+    };
+  }
+  reportRest(lines);
+}
+
+function coreReport(c, lines) {
   lines.push('', 'Core: shaping one 250-lead page (custom fields, contacts, Simplify on)');
   lines.push(`  WebAssembly core  ${c.wasmMsPerPage.toFixed(2)} ms   JavaScript baseline  ${c.jsMsPerPage.toFixed(2)} ms   ratio ${c.ratio.toFixed(2)}×   (page ${kb(c.pageBytes)} of UTF-8, from the bytes received to JavaScript objects)`);
   lines.push(`  .wasm ${kb(c.wasmRawBytes)} from wasm-bindgen, ${kb(c.wasmShippedBytes)} shipped (${kb(c.shippedJsBytes)} as base64 JavaScript)`);
@@ -268,6 +405,9 @@ function report() {
   results.targets.entityGrowth = { target: '≤ 15% for the entities beyond leads', value: `+${(growth * 100).toFixed(1)}%`, met: growth <= 0.15 };
   results.targets.wasmSize = { target: '≤ 300 KB', value: kb(c.wasmShippedBytes), met: c.wasmShippedBytes <= 300 * 1024 };
   results.targets.shaping = { target: '≤ 1.5× JavaScript', value: `${c.ratio.toFixed(2)}×`, met: c.ratio <= 1.5 };
+}
+
+function reportRest(lines) {
   if (results.e2e.length) {
     lines.push('', `End to end in n8n ${version} against the emulator (time of the node itself)`);
     lines.push('  task           way                          limit      time     requests   429s   leads done');
@@ -325,8 +465,9 @@ function report() {
   console.log(`\nFigures written to ${path.relative(ROOT, path.join(out, 'latest.json'))}`);
 }
 
-await corePhase();
-if (!quick) {
+if (!uploadOnly) await corePhase();
+await uploadPhase();
+if (!quick && !uploadOnly) {
   const { ensureN8n } = await import('./n8n/install.mjs');
   await ensureN8n(version);
   await e2ePhase();

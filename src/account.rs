@@ -355,6 +355,203 @@ fn check_url_parts(url: &Url) -> Result<(), AddressError> {
     Ok(())
 }
 
+/// Why a drive address was refused (see [`AccountAddress::drive_origin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriveError {
+    Malformed,
+    InsecureScheme,
+    UserInfo,
+    Port,
+    IpLiteral,
+    NotDriveHost { host: String },
+}
+
+impl fmt::Display for DriveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use DriveError::*;
+        match self {
+            Malformed => write!(f, "it is not a valid https address"),
+            InsecureScheme => write!(f, "it uses http://, and the token must not travel unencrypted"),
+            UserInfo => write!(f, "it contains a user name or password before '@'"),
+            Port => write!(f, "it names a port; amoCRM's drive is served on the standard https port"),
+            IpLiteral => write!(f, "it is an IP address, not one of amoCRM's or Kommo's drive hosts"),
+            NotDriveHost { host } => write!(
+                f,
+                "`{host}` is not one of amoCRM's or Kommo's drive hosts (drive.amocrm.ru, drive-b.amocrm.ru, drive-c.kommo.com, …)"
+            ),
+        }
+    }
+}
+
+/// The authority of `scheme://authority/…` as written.
+fn authority_of(input: &str) -> &str {
+    let rest = input.split_once("://").map_or(input, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or_default()
+}
+
+impl AccountAddress {
+    /// The origin of an address on the account's file drive, if it is one
+    /// the token may be sent to. amoCRM names the drive host per account
+    /// (`GET /api/v4/account?with=drive_url`, e.g. `https://drive-b.amocrm.ru`),
+    /// and its upload and download links point there; the host is admitted
+    /// by the same closed-list rule as account addresses: https, no user
+    /// name, no port, a name (not an IP address), and exactly one label,
+    /// `drive` or `drive-…`, under amocrm.ru, amocrm.com or kommo.com. An
+    /// account on a loopback base URL (the local emulator) has its drive on
+    /// a loopback IP address too, on any port, and nowhere else.
+    pub fn drive_origin(&self, url: &str) -> Result<String, DriveError> {
+        let authority = authority_of(url);
+        if url
+            .chars()
+            .any(|c| !c.is_ascii() || c.is_ascii_whitespace() || c.is_ascii_control())
+            || authority.contains(['%', '\\'])
+        {
+            return Err(DriveError::Malformed);
+        }
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        let parsed = Url::parse(url).map_err(|_| DriveError::Malformed)?;
+        if authority.contains('@') || !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(DriveError::UserInfo);
+        }
+        if self.is_loopback() {
+            if !matches!(scheme.as_deref(), Some("http" | "https")) {
+                return Err(DriveError::Malformed);
+            }
+            let loopback = match parsed.host() {
+                Some(Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(Host::Ipv6(ip)) => ip.is_loopback(),
+                _ => false,
+            };
+            if !loopback {
+                return Err(DriveError::NotDriveHost {
+                    host: parsed.host_str().unwrap_or_default().to_string(),
+                });
+            }
+            return Ok(parsed.origin().ascii_serialization());
+        }
+        match scheme.as_deref() {
+            Some("https") => {}
+            Some("http") => return Err(DriveError::InsecureScheme),
+            _ => return Err(DriveError::Malformed),
+        }
+        let host = match parsed.host() {
+            Some(Host::Domain(d)) => d.to_string(),
+            Some(_) => return Err(DriveError::IpLiteral),
+            None => return Err(DriveError::Malformed),
+        };
+        if authority_has_port(url) {
+            return Err(DriveError::Port);
+        }
+        let not_drive = || DriveError::NotDriveHost { host: host.clone() };
+        let (label, zone) = host.split_once('.').ok_or_else(not_drive)?;
+        let drive_label = label == "drive"
+            || label
+                .strip_prefix("drive-")
+                .is_some_and(|rest| is_label_shape(rest) && !rest.starts_with("xn--"));
+        if !drive_label || Zone::parse(zone).is_none() {
+            return Err(not_drive());
+        }
+        Ok(format!("https://{host}"))
+    }
+
+    /// Whether a token may be attached to a request for `url`: the account's
+    /// own origin, or its file drive ([`AccountAddress::drive_origin`]).
+    pub fn admits_token_url(&self, url: &str) -> bool {
+        self.owns_url(url) || self.drive_origin(url).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod drive_tests {
+    use super::*;
+
+    fn hosted() -> AccountAddress {
+        AccountAddress::parse("shop", Zone::AmocrmRu).unwrap()
+    }
+
+    #[test]
+    fn amocrm_and_kommo_drive_hosts_are_admitted() {
+        for (url, origin) in [
+            ("https://drive-b.amocrm.ru", "https://drive-b.amocrm.ru"),
+            ("https://drive-b.amocrm.ru/", "https://drive-b.amocrm.ru"),
+            ("https://drive.amocrm.com/v1.0/sessions", "https://drive.amocrm.com"),
+            (
+                "https://drive-c.kommo.com/v1.0/files/abc?x=1",
+                "https://drive-c.kommo.com",
+            ),
+            ("HTTPS://DRIVE-B.AMOCRM.RU/upload/1", "https://drive-b.amocrm.ru"),
+        ] {
+            assert_eq!(hosted().drive_origin(url).as_deref(), Ok(origin), "{url}");
+            assert!(hosted().admits_token_url(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn hostile_drive_urls_are_refused() {
+        for url in [
+            "https://evil.com",
+            "https://drive-b.amocrm.ru.evil.com",
+            "https://amocrm.ru.evil.com",
+            "https://drive-b.evil.com",
+            "https://evil-drive.amocrm.ru",
+            "https://x.drive-b.amocrm.ru",
+            "https://drive-b.amocrm.ru@evil.com",
+            "https://user:pw@drive-b.amocrm.ru",
+            "https://drive-b.amocrm.ru:8443",
+            "https://drive-b.amocrm.ru:443",
+            "http://drive-b.amocrm.ru",
+            "ftp://drive-b.amocrm.ru",
+            "https://127.0.0.1:9000",
+            "https://[::1]/",
+            "https://93.184.216.34/",
+            "https://drive-b.amocrm.ru%2e.evil.com",
+            "https://drive-b.amocrm.ru\\@evil.com",
+            "https://drive-xn--80ak6aa92e.amocrm.ru",
+            "https://drive-.amocrm.ru",
+            "https://drive-b.amocrm.ru./",
+            "https://drive-b.amocrm.ru .evil.com",
+            "//drive-b.amocrm.ru",
+            "",
+        ] {
+            assert!(hosted().drive_origin(url).is_err(), "{url} admitted");
+            assert!(!hosted().admits_token_url(url), "{url} admitted");
+        }
+        assert_eq!(
+            hosted().drive_origin("http://drive-b.amocrm.ru"),
+            Err(DriveError::InsecureScheme)
+        );
+        assert_eq!(
+            hosted().drive_origin("https://u@drive-b.amocrm.ru"),
+            Err(DriveError::UserInfo)
+        );
+    }
+
+    #[test]
+    fn a_local_account_has_its_drive_on_loopback_only() {
+        let local = AccountAddress::parse_loopback("http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            local.drive_origin("http://127.0.0.1:9090/v1.0/sessions").as_deref(),
+            Ok("http://127.0.0.1:9090")
+        );
+        assert_eq!(
+            local.drive_origin("http://[::1]:9090").as_deref(),
+            Ok("http://[::1]:9090")
+        );
+        for url in [
+            "http://localhost:9090",
+            "http://10.0.0.1:9090",
+            "http://drive-b.amocrm.ru",
+            "http://127.0.0.1.evil.com:9090",
+            "http://user@127.0.0.1:9090",
+            "file:///etc/passwd",
+        ] {
+            assert!(local.drive_origin(url).is_err(), "{url} admitted");
+        }
+        // A hosted account never has a loopback drive.
+        assert!(hosted().drive_origin("http://127.0.0.1:9090").is_err());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

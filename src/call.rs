@@ -94,7 +94,13 @@ pub fn entity_of(resource: &str) -> Option<EntityRef> {
 }
 
 /// The operation `resource`/`operation` names.
-fn plan(resource: &str, operation: &str, account: AccountAddress) -> Result<Planned, NodeError> {
+fn plan(resource: &str, operation: &str, account: AccountAddress, auth: &str) -> Result<Planned, NodeError> {
+    #[cfg(feature = "account-node")]
+    if crate::account_api::handles(resource) {
+        return crate::account_api::operation(resource, operation, account, auth)
+            .ok_or_else(|| NodeError::internal(format!("the {resource} resource has no operation \"{operation}\"")));
+    }
+    let _ = auth;
     let op: Box<dyn Operation> = match (resource, operation) {
         ("request", _) => Box::new(crate::custom::CustomRequest::new(account)),
         ("webhook", name) => crate::webhook::operation(name, account)?,
@@ -187,7 +193,7 @@ impl Call {
         };
         let account_key = account.origin().to_string();
         let probe = Request::get(account.url(REAUTH_PROBE_PATH));
-        let Planned { op, writes } = plan(&input.resource, &input.operation, account)?;
+        let Planned { op, writes } = plan(&input.resource, &input.operation, account, &input.auth)?;
         let driver = Driver::new(op).continue_on_fail(input.continue_on_fail).writes(writes);
         let driver = match input.auth.as_str() {
             "longLivedToken" => driver,

@@ -53,7 +53,31 @@ pub struct Request {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     pub headers: BTreeMap<String, String>,
+    /// The body is bytes of an input item's binary data rather than `body`
+    /// (a part of a file upload): the shell reads them, the core chose them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binary_body: Option<BinarySlice>,
+    /// The response body is a file: the shell keeps its bytes under this key
+    /// (for the item the core emits with [`BINARY_KEY`]) and hands the core
+    /// only the status and headers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_body: Option<String>,
 }
+
+/// Bytes `start..end` of the binary property `property` of input item
+/// `index`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BinarySlice {
+    pub index: usize,
+    pub property: String,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// The key of an emitted item's JSON naming a kept response body (see
+/// [`Request::keep_body`]): `{"key", "property", "fileName", "mimeType"}`.
+/// The shell turns it into the item's binary data and removes it.
+pub const BINARY_KEY: &str = "$binary";
 
 impl Request {
     pub fn new(method: Method, url: String) -> Request {
@@ -68,6 +92,8 @@ impl Request {
             url,
             body: None,
             headers,
+            binary_body: None,
+            keep_body: None,
         }
     }
 

@@ -13,6 +13,8 @@
 //! tested natively with `cargo test`.
 
 pub mod account;
+#[cfg(feature = "account-node")]
+pub mod account_api;
 pub mod api_error;
 pub mod call;
 #[cfg(feature = "catalog")]

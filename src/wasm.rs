@@ -153,7 +153,7 @@ pub fn check_account(config: &str) -> String {
 #[wasm_bindgen(js_name = checkRequestUrl)]
 pub fn check_request_url(config: &str, url: &str) -> String {
     match account_of(config) {
-        Ok(a) if a.owns_url(url) => json!({ "ok": true }).to_string(),
+        Ok(a) if a.admits_token_url(url) => json!({ "ok": true }).to_string(),
         Ok(a) => error_json(NodeError::new(
             crate::error::ErrorKind::Address,
             format!(

@@ -37,6 +37,18 @@ export interface CoreRequest {
 	headers: Record<string, string>;
 	/** Send through n8n's 401 handling so that an OAuth token is renewed. */
 	reauthenticate?: boolean;
+	/** The body is these bytes of an input item's binary data (a part of an upload). */
+	binaryBody?: BinarySlice;
+	/** Keep the response body's bytes under this key (a downloaded file); the core gets only status and headers. */
+	keepBody?: string;
+}
+
+/** Bytes `start` to `end` (exclusive) of the binary property `property` of input item `index`. */
+export interface BinarySlice {
+	index: number;
+	property: string;
+	start: number;
+	end: number;
 }
 
 export type Emit =

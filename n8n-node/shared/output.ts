@@ -2,7 +2,7 @@
 // the input item it came from, in input order, errors turned into error items
 // under "Continue on Fail" or thrown otherwise.
 
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { CoreError, Emit } from './core';
 import { toNodeError } from './errors';
 
@@ -17,8 +17,9 @@ export class ItemCollector {
 		this.byItem = Array.from({ length: itemCount }, () => []);
 	}
 
-	add(emit: Emit): void {
-		if (emit.type === 'item') this.push(emit.index, emit.json);
+	/** An item (with binary data, when it carries a file) or an item error. */
+	add(emit: Emit, binary?: IBinaryKeyData): void {
+		if (emit.type === 'item') this.push(emit.index, emit.json, binary);
 		else this.fail(emit.index, emit.error);
 	}
 
@@ -43,7 +44,7 @@ export class ItemCollector {
 		return this.byItem.flat();
 	}
 
-	private push(index: number, json: IDataObject): void {
-		this.byItem[index].push({ json, pairedItem: { item: index } });
+	private push(index: number, json: IDataObject, binary?: IBinaryKeyData): void {
+		this.byItem[index].push(binary ? { json, binary, pairedItem: { item: index } } : { json, pairedItem: { item: index } });
 	}
 }

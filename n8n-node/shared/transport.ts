@@ -16,7 +16,7 @@ import type {
 	IPollFunctions,
 	IWebhookFunctions,
 } from 'n8n-workflow';
-import { CoreCall, type CallInput, type CoreError, type CoreRequest, type Emit, type Step } from './core';
+import { CoreCall, type BinarySlice, type CallInput, type CoreError, type CoreRequest, type Emit, type Step } from './core';
 import { addressFields, authMode, rateSettings } from './credentials';
 import { toNodeError } from './errors';
 import { bodyBytesOrText, failureOf, lowerCaseHeaders } from './http';
@@ -32,6 +32,14 @@ export interface ItemSource {
 	next?: (first: number) => Promise<{ items: Array<IDataObject | null>; last: boolean }>;
 	/** The call ended: a chunk still being read is no longer wanted. */
 	cancel?: () => void;
+	/** Binary data: reads the bytes of an upload part, keeps a downloaded file's. */
+	binary?: BinaryIo;
+}
+
+/** Where the bytes of files come from and go to (see shared/binary.ts). */
+export interface BinaryIo {
+	read(slice: BinarySlice): Promise<Buffer>;
+	keep(key: string, bytes: Uint8Array): void;
 }
 
 type Outcome =
@@ -85,7 +93,7 @@ export async function runOperation(
 			if (step.fatal) return step.fatal;
 			for (const emit of step.emit) onEmit(emit);
 			for (const request of step.requests) {
-				inFlight.set(request.id, send(ctx, credentialType, call, request, state));
+				inFlight.set(request.id, send(ctx, credentialType, call, request, state, input.binary));
 			}
 			if (step.done) return undefined;
 			const next = await Promise.race<Outcome | Chunk>(reading ? [...inFlight.values(), reading] : inFlight.values());
@@ -127,6 +135,7 @@ async function send(
 	call: CoreCall,
 	request: CoreRequest,
 	state: SendState,
+	binary?: BinaryIo,
 ): Promise<Outcome> {
 	const { id } = request;
 	if (request.delayMs > 0) await sleep(request.delayMs);
@@ -163,17 +172,21 @@ async function send(
 		sendCredentialsOnCrossOriginRedirect: false,
 	};
 	try {
+		if (request.binaryBody) {
+			if (!binary) return { id, code: 'ENOBINARY', message: 'no binary input' };
+			options.body = await binary.read(request.binaryBody);
+		}
 		const response = (await ctx.helpers.httpRequestWithAuthentication.call(
 			ctx as IAllExecuteFunctions,
 			credentialType,
 			options,
 		)) as { statusCode: number; headers: Record<string, unknown>; body: unknown };
-		return {
-			id,
-			status: response.statusCode,
-			headers: lowerCaseHeaders(response.headers),
-			body: bodyBytesOrText(response.body),
-		};
+		const body = bodyBytesOrText(response.body);
+		if (request.keepBody && binary && response.statusCode >= 200 && response.statusCode < 300) {
+			binary.keep(request.keepBody, typeof body === 'string' ? Buffer.from(body) : body);
+			return { id, status: response.statusCode, headers: lowerCaseHeaders(response.headers), body: '' };
+		}
+		return { id, status: response.statusCode, headers: lowerCaseHeaders(response.headers), body };
 	} catch (error) {
 		return { id, ...failureOf(error) };
 	}

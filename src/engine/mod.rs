@@ -61,6 +61,9 @@ pub enum Tag {
     Search { n: u32, page: u32 },
     /// The account's own settings (its time zone, say).
     Account,
+    /// The read of what an operation's items are checked against before
+    /// any of them is sent (the account's pipelines, say).
+    Prefetch,
 }
 
 /// What the operation may know about the run it is part of.

@@ -106,6 +106,12 @@ impl Serialize for Outgoing {
         if r.reauthenticate {
             map.serialize_entry("reauthenticate", &true)?;
         }
+        if let Some(slice) = &r.binary_body {
+            map.serialize_entry("binaryBody", slice)?;
+        }
+        if let Some(key) = &r.keep_body {
+            map.serialize_entry("keepBody", key)?;
+        }
         map.end()
     }
 }

@@ -96,6 +96,20 @@ pub trait BatchKind {
     fn written_id(&self, item: &Value) -> Option<u64> {
         item.get("id").and_then(Value::as_u64)
     }
+    /// Items a success answer reports as not written, `(request_id, why)`
+    /// (calls amoCRM matched to no contact).
+    fn refused(&self, _answer: &Value) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// Why every item of a failed batch was refused, when the error says
+    /// so (no call of the batch matched a contact).
+    fn refused_all(&self, _error: &ApiError) -> Option<String> {
+        None
+    }
+    /// The error of a refused item, from the body it was sent with.
+    fn refusal(&self, _index: usize, _body: &Map<String, Value>, why: &str) -> NodeError {
+        NodeError::new(ErrorKind::Api, why.to_string())
+    }
     /// The `request_id` sent for item `index` (complex creates echo it as a list).
     fn request_id(&self, index: usize) -> Value {
         Value::String(index.to_string())
@@ -401,13 +415,29 @@ impl Batcher {
         } else {
             format!("Writing {} {many}", group.len())
         };
+        if let Err(e) = &reply {
+            if let Some(why) = self.kind.refused_all(e) {
+                for index in group {
+                    self.paths.remove(&index);
+                    let body = self.bodies.remove(&index).unwrap_or_default();
+                    io.fail(index, self.kind.refusal(index, &body, &why));
+                }
+                return;
+            }
+        }
         match reply {
             Ok(r) => match parse_json(&r) {
                 Ok(answer) => {
                     let mut results: HashMap<String, Value> = self.kind.results(&answer).into_iter().collect();
+                    let refused: HashMap<String, String> = self.kind.refused(&answer).into_iter().collect();
                     let mut to_read = Vec::new();
                     for index in group {
-                        self.bodies.remove(&index);
+                        let body = self.bodies.remove(&index).unwrap_or_default();
+                        if let Some(why) = refused.get(&index.to_string()) {
+                            self.paths.remove(&index);
+                            io.fail(index, self.kind.refusal(index, &body, why));
+                            continue;
+                        }
                         self.paths.remove(&index);
                         match results.remove(&index.to_string()) {
                             Some(item) => match self.kind.written_id(&item) {

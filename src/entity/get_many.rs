@@ -74,10 +74,12 @@ impl ListRecords {
             Listing::Events => {
                 page_size = crate::event::cursor::PAGE_SIZE;
                 let mut query = crate::event::filter::events_query(params, true)?;
+                // The node's "Options › Include", as for every other list.
+                let label = "Options › Include";
                 let with = crate::entity::embed::parse_with(
                     &self.entity,
-                    &params.strings("with", crate::entity::get::WITH_LABEL)?,
-                    crate::entity::get::WITH_LABEL,
+                    &params.object("options").strings("with", label)?,
+                    label,
                     true,
                 )?;
                 if !with.is_empty() {

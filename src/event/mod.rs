@@ -185,7 +185,7 @@ mod tests {
     fn get_many_reads_pages_of_100_with_every_filter_and_with() {
         let params = json!({
             "returnAll": true,
-            "with": ["lead_name", "contact_name"],
+            "options": {"with": ["lead_name", "contact_name"]},
             "filters": {"types": ["lead_added"], "entities": ["lead"], "createdFrom": 1700000000}
         });
         let mut r = get_many(params.clone());
@@ -219,7 +219,7 @@ mod tests {
     fn get_many_refuses_bad_filters_and_with_before_any_request() {
         for params in [
             json!({"filters": {"entityIds": [1]}}),
-            json!({"with": ["contacts"]}),
+            json!({"options": {"with": ["contacts"]}}),
             json!({"limit": 0}),
         ] {
             let s = get_many(params.clone()).start(vec![params.clone()]);

@@ -25,6 +25,7 @@ export const INCOMING_LEAD_NODE = `${PKG}.amoCrmIncomingLead`;
 export const CATALOG_NODE = `${PKG}.amoCrmCatalog`;
 export const TRIGGER_NODE = `${PKG}.amoCrmTrigger`;
 export const EVENTS_TRIGGER_NODE = `${PKG}.amoCrmEventsTrigger`;
+export const ACCOUNT_NODE = `${PKG}.amoCrmAccount`;
 
 export const VERSIONS = (process.env.N8N_E2E_VERSIONS || '2.40.7,2.8.4')
   .split(',')

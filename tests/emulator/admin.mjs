@@ -17,6 +17,9 @@ const CONFIG_KEYS = [
   'rateLimit', 'accessTokenTtlSeconds', 'refreshTokenTtlSeconds', 'authCodeTtlSeconds', 'refreshRequiresRedirectUri',
   'refreshRevokesAccessToken', 'webhookTimeoutMs', 'webhookDisableAfterFailures', 'webhookRetryDelaysMs',
   'maxBodyBytes', 'maxWriteBatch', 'requestLogLimit', 'deliveryLogLimit', 'quiet', 'banAfter429s', 'ban429WindowMs',
+  // the drive (account.mjs): address reported (one value, or a list answered in turn), redirect,
+  // next_url, part size, keeping bytes
+  'driveUrl', 'driveUrls', 'driveRedirect', 'driveNextUrl', 'drivePartSize', 'driveKeepBytes',
 ];
 const INTEGRATION_KEYS = { clientId: 'clientId', clientSecret: 'clientSecret', redirectUri: 'redirectUri', integrationName: 'name' };
 

@@ -2,6 +2,7 @@
 // fields, loss reasons and tags (catalogs and their elements: catalogs.mjs).
 import { hal, noContent, scalars } from './http.mjs';
 import { ensureTag } from './store.mjs';
+import { driveUrl } from './account.mjs';
 import { MSG } from './customfields.mjs';
 import { parsePaging, parseWith, parseOrder, sortBy, pageLinks } from './filters.mjs';
 import { isObj, requestIdOf, requireBatch, throwIfErrors } from './validate.mjs';
@@ -35,6 +36,7 @@ export function getAccount(ctx) {
   if (w.has('amojo_id')) out.amojo_id = a.amojo_id;
   if (w.has('uuid')) out.uuid = a.uuid;
   if (w.has('version')) out.version = 11;
+  if (w.has('drive_url')) out.drive_url = driveUrl(state);
   out._links = link(ctx, '/api/v4/account');
   // D:account-info and the PHP client (AccountModel) have amojo_rights and
   // datetime_settings under _embedded; `date_formant` is the docs' spelling.

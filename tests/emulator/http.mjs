@@ -193,7 +193,7 @@ export function toBracketPairs(obj, prefix = '', out = []) {
  * except `{uid}`: an unsorted uid, 8–64 hex characters (amoCRM's are 40), kept
  * as a string, and `{eventId}`, an event ID (26 base-32 characters). The pattern string doubles as the stats key ("GET /api/v4/leads/{id}").
  */
-const STRING_PARAMS = { uid: '([0-9A-Fa-f]{8,64})', eventId: '([0-9a-z]{10,40})' };
+const STRING_PARAMS = { uid: '([0-9A-Fa-f]{8,64})', eventId: '([0-9a-z]{10,40})', groupId: '([A-Za-z0-9_]{1,80})' };
 
 export class Router {
   constructor() {

@@ -25,6 +25,7 @@ import * as catalogs from './catalogs.mjs';
 import { listWebhooks, subscribeWebhook, unsubscribeWebhook, dispatch, takePendingHooks } from './webhooks.mjs';
 import { listEvents, getEvent, eventTypes } from './events.mjs';
 import { createAdmin, buildAdminRouter } from './admin.mjs';
+import { addAccountRoutes, startDrive } from './account.mjs';
 
 /** Notes, links, tags and custom fields: the same routes for leads, contacts, companies, customers. */
 function addEntityCommon(r, entity, wrap = (h) => h) {
@@ -150,6 +151,7 @@ function buildApiRouter() {
   r.add('GET', '/api/v4/webhooks', listWebhooks);
   r.add('POST', '/api/v4/webhooks', subscribeWebhook);
   r.add('DELETE', '/api/v4/webhooks', unsubscribeWebhook);
+  addAccountRoutes(r);
   return r;
 }
 
@@ -329,11 +331,14 @@ export async function startEmulator(options = {}) {
   const { port } = server.address();
   state.hostPort = `127.0.0.1:${port}`;
   state.baseUrl = `http://${state.hostPort}`;
+  // The account's file drive, on a port of its own (its drive_url).
+  const drive = await startDrive(state);
 
   let closing = null;
   return {
     url: state.baseUrl,
     port,
+    driveUrl: state.driveBase,
     state,
     admin,
     server,
@@ -341,8 +346,12 @@ export async function startEmulator(options = {}) {
       if (closing) return closing;
       state.closed = true;
       for (const r of state.pending) r.destroy();
-      closing = new Promise((resolve) => server.close(() => resolve()));
+      closing = Promise.all([
+        new Promise((resolve) => server.close(() => resolve())),
+        new Promise((resolve) => drive.close(() => resolve())),
+      ]);
       server.closeAllConnections();
+      drive.closeAllConnections();
       return closing;
     },
   };
