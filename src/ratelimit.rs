@@ -216,9 +216,14 @@ impl Budget {
                 .map_or(0, |&last| self.sent.iter().filter(|&&t| t > last - span).count())
         };
         let own = within(WINDOW_MS);
-        if self.rate >= self.limit.ceiling() && own >= per_second {
-            // At its full share, this process alone filled amoCRM's window:
-            // its requests arrived closer together than they were granted.
+        // The most this process sends in a window at its full share (the
+        // whole limit, or its part under the static divisor).
+        let full = (self.limit.ceiling().floor() as usize).clamp(1, per_second);
+        if self.rate >= self.limit.ceiling() && own >= full {
+            // At its full share, this process filled its part of amoCRM's
+            // window: its requests arrived closer together than they were
+            // granted (or, under the static divisor, another process did
+            // the same). The share the user set is kept.
             self.paused_until = now + THROTTLE_PAUSE_MS;
             self.margin = (self.margin + MARGIN_STEP_MS).min(MAX_MARGIN_MS);
         } else {

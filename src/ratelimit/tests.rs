@@ -109,6 +109,30 @@ fn a_429_when_this_process_filled_the_window_is_jitter_it_pauses_and_widens_the_
     assert_eq!((state.throttled, state.shared), (1, 0));
 }
 
+#[test]
+fn under_the_static_divisor_a_429_after_a_full_share_keeps_the_share_and_widens_the_margin() {
+    let mut rl = RateLimiter::default();
+    let half = Limit {
+        per_second: 7,
+        processes: 2,
+    };
+    let mut now = 0.0;
+    for _ in 0..20 {
+        loop {
+            let wait = rl.acquire("a", now, half);
+            if wait == 0.0 {
+                break;
+            }
+            now += wait;
+        }
+    }
+    rl.throttle("a");
+    assert_eq!(rl.acquire("a", now, half), THROTTLE_PAUSE_MS);
+    let state = rl.state("a").unwrap();
+    assert_eq!((state.rate, state.margin_ms), (3.5, MARGIN_MS + MARGIN_STEP_MS));
+    assert_eq!((state.throttled, state.shared), (1, 0));
+}
+
 /// The budget of an account brought down to half its share by a first 429
 /// from others (after two sends at the full share), and the time after.
 fn halved() -> (RateLimiter, f64) {

@@ -102,10 +102,16 @@ describe('AmoCRM Account', { concurrency: 1 }, () => {
           account('Bot', 'salesbot', { operation: 'run', botId: 77, entityType: 'leads', entityId: LEAD }, cred),
           account('Subscribe', 'webhookSubscription', { operation: 'subscribe', destination: hook, events: ['add_lead', 'add_task'], sort: 1 }, cred),
           account('Custom', 'account', { operation: 'customRequest', method: 'GET', path: '/api/v4/leads/loss_reasons', query: '' }, cred),
+          account('Events', 'event', { operation: 'getMany', returnAll: true, filters: { types: ['contact_added'], entities: ['contact'] }, options: { with: ['contact_name'] } }, cred),
+          account('Events Without Entity', 'event', { operation: 'getMany', returnAll: true, filters: { entityIds: '20000001, 20000002' }, options: {} }, cred),
         ]);
         const run = expectOk(await n8n.execute(await n8n.importWorkflow(wf)));
         const errors = Object.fromEntries(run.nodeNames.map((n) => [n, run.json(n).find((i) => i.error)?.error]).filter(([, e]) => e));
-        assert.deepEqual(Object.keys(errors).sort(), ['Main Is Kept', 'Unknown Caller', 'Weak Password', 'Won Is Fixed']);
+        assert.deepEqual(Object.keys(errors).sort(), ['Events Without Entity', 'Main Is Kept', 'Unknown Caller', 'Weak Password', 'Won Is Fixed']);
+        assert.match(errors['Events Without Entity'], /Filters › Entity IDs/);
+        const events = run.json('Events');
+        assert.ok(events.length >= 1 && events.every((e) => e.type === 'contact_added' && e.entity_type === 'contact'), JSON.stringify(events.slice(0, 3)));
+        assert.ok(events.some((e) => JSON.stringify(e).includes('Caller')), 'the contact\'s name comes with the event');
         assert.match(errors['Won Is Fixed'], /field "Status": 142 is amoCRM's own "won" status/);
         assert.match(errors['Main Is Kept'], /main pipeline, which amoCRM cannot delete/);
         assert.match(errors['Weak Password'], /Password.*6 characters/);
