@@ -69,10 +69,10 @@ function valueFilter(displayName: string, name: string): INodeProperties {
 		default: {},
 		description: `Only changes whose value ${name === 'valueBefore' ? 'was' : 'became'} this`,
 		options: [
-			{ displayName: 'Lead Statuses', name: 'statuses', type: 'multiOptions', typeOptions: { loadOptionsMethod: 'getStatuses' }, default: [], description: 'For Lead Status Changed. Choose from the list, or specify pipelineID:statusID values using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.' },
-			{ displayName: 'Customer Status IDs', name: 'customerStatusIds', type: 'string', default: '', description: 'For Customer Status Changed (comma-separated)' },
-			{ displayName: 'Responsible User IDs', name: 'responsibleUserIds', type: 'string', default: '', description: 'For Responsible User Changed (comma-separated)' },
 			{ displayName: 'Custom Field Option IDs', name: 'customFieldEnumIds', type: 'string', default: '', description: 'For one custom_field_{ID}_value_changed type (comma-separated option IDs)' },
+			{ displayName: 'Customer Status IDs', name: 'customerStatusIds', type: 'string', default: '', description: 'For Customer Status Changed (comma-separated)' },
+			{ displayName: 'Lead Status Names or IDs', name: 'statuses', type: 'multiOptions', typeOptions: { loadOptionsMethod: 'getStatuses' }, default: [], description: 'For Lead Status Changed. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.' },
+			{ displayName: 'Responsible User IDs', name: 'responsibleUserIds', type: 'string', default: '', description: 'For Responsible User Changed (comma-separated)' },
 			{ displayName: 'Value', name: 'value', type: 'string', default: '', description: 'For Budget, Name, Purchases Total, NPS and custom field changes' },
 		],
 	};
