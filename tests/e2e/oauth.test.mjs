@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { Amo, VERSIONS, branches, emulator, expectOk, leadNode, n8nWithPackage, oauthCredential, textOf } from './support.mjs';
+import { ACCOUNT_NODE, Amo, VERSIONS, amoNode, branches, emulator, expectOk, leadNode, n8nWithPackage, oauthCredential, textOf } from './support.mjs';
 
 const id = (value) => ({ __rl: true, mode: 'id', value: String(value) });
 
@@ -93,7 +93,10 @@ describe('OAuth managed by the core', { concurrency: 1 }, () => {
           oauthCredential(amo, { authorizationCode: c2 }),
         ]);
         const get = { operation: 'get', leadId: id(leadId), with: [] };
-        const wf = await n8n.importWorkflow(branches('keep-alive', [leadNode('Kept alive', get, kept), leadNode('Control', get, control)]));
+        // The README's recipe: AmoCRM Account → Check Connection (on a
+        // weekly schedule) keeps the credential alive.
+        const check = amoNode(ACCOUNT_NODE, 'Kept alive', { resource: 'account', operation: 'checkConnection' }, kept);
+        const wf = await n8n.importWorkflow(branches('keep-alive', [check, leadNode('Control', get, control)]));
         const exportAll = async () => {
           const file = n8n.tmpFile('export');
           await n8n.cli(['export:credentials', '--all', '--decrypted', `--output=${file}`]);
@@ -115,15 +118,15 @@ describe('OAuth managed by the core', { concurrency: 1 }, () => {
           await idle89Days();
           await amo.resetStats();
           const day89 = expectOk(await n8n.execute(wf));
-          assert.equal(day89.json('Kept alive')[0].id, leadId, day89.describe());
+          assert.equal(day89.json('Kept alive')[0].connected, true, day89.describe());
           assert.equal(day89.json('Control')[0].id, leadId, 'its access token still works');
           let stats = await amo.stats();
           assert.equal(stats.tokenGrants.refresh_token, 1, 'the kept-alive credential renewed its refresh token');
-          assert.equal(stats.calls['GET /api/v4/leads/{id}']?.['401'] ?? 0, 0, 'before any request: no 401');
+          assert.equal(stats.calls['GET /api/v4/account']?.['401'] ?? 0, 0, 'before any request: no 401');
           await idle89Days();
           await amo.resetStats();
           const day178 = expectOk(await n8n.execute(wf));
-          assert.equal(day178.json('Kept alive')[0].id, leadId, day178.describe());
+          assert.equal(day178.json('Kept alive')[0].connected, true, day178.describe());
           assert.match(day178.json('Control')[0].error ?? '', /refresh token has expired.*3 months/);
           stats = await amo.stats();
           console.log(
