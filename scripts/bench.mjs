@@ -11,6 +11,11 @@
 //     to the emulator's drive, from a file stream (n8n's filesystem mode) and
 //     from base64 in the item (n8n's default mode): the process's peak RSS
 //     growth, sampled, against 2 × the drive's part size
+// Return All memory (bench/return-all-memory.mjs, a process of its own):
+//   - AmoCRM Lead → Get Many with Return All over 50,000 leads through the
+//     Lead node's TypeScript layer: the process's peak RSS growth (the
+//     node's own: responses, core buffers, the items it builds), sampled,
+//     against 3 × the size of the output items as JSON
 // End to end (real n8n against the emulator, one run):
 //   - this node vs the HTTP Request node, one request per item with a token
 //     supplied by hand (the README's "before"), for creating 1,000 leads and
@@ -18,9 +23,10 @@
 //   - this node for 1,000 / 10,000 / 50,000 leads, limit on, against the
 //     physical bound of 7 requests/second × 250 leads per request
 //
-// Usage: npm run bench [-- --n8n 2.8.4] [--quick] [--upload]
-//   --quick   core and upload memory only (no n8n)
+// Usage: npm run bench [-- --n8n 2.8.4] [--quick] [--upload] [--memory]
+//   --quick   core, upload memory and Return All memory only (no n8n)
 //   --upload  upload memory only (needs a build: npm run build)
+//   --memory  Return All memory only (needs a build: npm run build)
 //   --help    this text
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,6 +38,7 @@ const argv = process.argv.slice(2);
 const version = argv.includes('--n8n') ? argv[argv.indexOf('--n8n') + 1] : '2.40.7';
 const quick = argv.includes('--quick');
 const uploadOnly = argv.includes('--upload');
+const memoryOnly = argv.includes('--memory');
 if (argv.includes('--help') || argv.includes('-h')) {
   const text = fs.readFileSync(new URL(import.meta.url), 'utf8');
   console.log(text.split('\n').slice(1).filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
@@ -74,7 +81,7 @@ async function corePhase() {
   const entities = await entitySizes();
   const { startEmulator } = await import(path.join(ROOT, 'tests/emulator/server.mjs'));
   const emu = await startEmulator({ quiet: true, rateLimit: 0, seed: { leads: 1000, contactsPerLead: 1 } });
-  const { token } = await (await fetch(`${emu.url}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  const token = await longLivedToken(emu);
   // The page as the HTTP client receives it: bytes. The node hands them to
   // the core as they are; the baseline decodes them and parses, as an HTTP
   // client producing JavaScript objects must.
@@ -121,7 +128,66 @@ function memoryOf(pid) {
   return { rss: field('VmRSS'), hwm: field('VmHWM') };
 }
 
-/** Measured uploads per process, after the warm-up; the figure is their median. */
+/** The JSON lines a bench child prints: `line(n)` waits for the n-th; `exit` resolves when it is gone. */
+function linesOf(child, label) {
+  const lines = [];
+  let wake = () => {};
+  let buffered = '';
+  child.stdout.on('data', (d) => {
+    buffered += d;
+    for (let i; (i = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(i + 1)) lines.push(JSON.parse(buffered.slice(0, i)));
+    wake();
+  });
+  let exited = false;
+  const exit = new Promise((resolve) => child.on('exit', () => resolve((exited = true))));
+  const line = async (n) => {
+    while (lines.length < n) {
+      if (exited) throw new Error(`bench: ${label} exited early`);
+      await Promise.race([new Promise((resolve) => (wake = resolve)), exit]);
+    }
+    return lines[n - 1];
+  };
+  return { line, exit };
+}
+
+/**
+ * Starts watching a process's memory from now: its RSS now (the base), then
+ * sampled every millisecond or so, with its kernel-kept peak reset (VmHWM
+ * := VmRSS). stop() gives the base and the growth: the larger of the
+ * sampled maximum and VmHWM, over the base.
+ */
+function peakOf(pid) {
+  const base = memoryOf(pid).rss;
+  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  let sampled = base;
+  const sampler = setInterval(() => {
+    try {
+      sampled = Math.max(sampled, memoryOf(pid).rss);
+    } catch {
+      // the process is gone
+    }
+  }, 1);
+  return {
+    stop() {
+      clearInterval(sampler);
+      return { base, growth: Math.max(sampled, memoryOf(pid).hwm) - base };
+    },
+  };
+}
+
+/** The Node that n8n `version` runs on (n8n itself is not needed here). */
+async function benchNode() {
+  const { N8N_VERSIONS, ensureNode24 } = await import('./n8n/install.mjs');
+  return N8N_VERSIONS[version]?.node === 24 ? await ensureNode24() : process.execPath;
+}
+
+/** A long-lived token of an emulator's account. */
+async function longLivedToken(emu) {
+  const reply = await fetch(`${emu.url}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  return (await reply.json()).token;
+}
+
+/** Measured runs of a memory figure (uploads per process, Return All processes); the figure is their median. */
 const RUNS = 3;
 
 /**
@@ -139,9 +205,7 @@ const RUNS = 3;
  * (base64) and +6 to +17 MB (stream).
  */
 async function uploadPhase() {
-  // The Node that n8n `version` runs on (n8n itself is not needed here).
-  const { N8N_VERSIONS, ensureNode24 } = await import('./n8n/install.mjs');
-  const nodeBin = N8N_VERSIONS[version]?.node === 24 ? await ensureNode24() : process.execPath;
+  const nodeBin = await benchNode();
   const { startEmulator } = await import(path.join(ROOT, 'tests/emulator/server.mjs'));
   const SIZE = 50 * 1024 * 1024;
   fs.mkdirSync(path.join(ROOT, 'target'), { recursive: true });
@@ -151,51 +215,25 @@ async function uploadPhase() {
   // The emulator's drive counts the bytes without keeping them.
   const emu = await startEmulator({ quiet: true, rateLimit: 0, seed: 'demo' });
   emu.state.config.driveKeepBytes = false;
-  const { token } = await (await fetch(`${emu.url}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  const token = await longLivedToken(emu);
   const runtime = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const uploads = () => emu.state.driveLog.filter((e) => e.path.startsWith('/upload/'));
 
   /** One process: warm-up uploads, then RUNS measured ones; each run's figures. */
   async function measure(mode) {
     const child = spawn(nodeBin, ['--expose-gc', path.join(ROOT, 'bench/upload-memory.mjs'), emu.url, token, mode, file], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = [];
-    let wake = () => {};
-    let buffered = '';
-    child.stdout.on('data', (d) => {
-      buffered += d;
-      for (let i; (i = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(i + 1)) lines.push(JSON.parse(buffered.slice(0, i)));
-      wake();
-    });
-    let exited = false;
-    const exit = new Promise((resolve) => child.on('exit', () => resolve((exited = true))));
-    const line = async (n) => {
-      while (lines.length < n) {
-        if (exited) throw new Error(`bench: upload-memory (${mode}) exited early`);
-        await Promise.race([new Promise((resolve) => (wake = resolve)), exit]);
-      }
-      return lines[n - 1];
-    };
+    const { line, exit } = linesOf(child, `upload-memory (${mode})`);
     const runs = [];
     for (let run = 1; run <= RUNS; run++) {
       await line(2 * run - 1); // ready: warmed up, the previous upload done, garbage collected
       const partsBefore = uploads().length;
-      const base = memoryOf(child.pid).rss;
-      fs.writeFileSync(`/proc/${child.pid}/clear_refs`, '5'); // VmHWM := VmRSS
-      let sampled = base;
-      const sampler = setInterval(() => {
-        try {
-          sampled = Math.max(sampled, memoryOf(child.pid).rss);
-        } catch {
-          // the process is gone
-        }
-      }, 1);
+      const peak = peakOf(child.pid);
       child.stdin.write('go\n');
       const done = await line(2 * run);
-      clearInterval(sampler);
-      const peak = Math.max(sampled, memoryOf(child.pid).hwm);
+      const { base, growth } = peak.stop();
       const parts = uploads().slice(partsBefore);
       if (done.size !== SIZE || parts.reduce((a, e) => a + e.bytes, 0) !== SIZE) throw new Error(`bench: the ${mode} upload did not go up whole: ${JSON.stringify(done)}`);
-      runs.push({ parts: parts.length, partSize: Math.max(...parts.map((e) => e.bytes)), ms: done.ms, baseRss: base, growth: peak - base });
+      runs.push({ parts: parts.length, partSize: Math.max(...parts.map((e) => e.bytes)), ms: done.ms, baseRss: base, growth });
     }
     child.stdin.end('exit\n');
     await exit;
@@ -215,6 +253,61 @@ async function uploadPhase() {
   } finally {
     await emu.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Leads read by Return All for the memory figure, and by the warm-up before it. */
+const RETURN_ALL_LEADS = 50_000;
+const WARM_UP_LEADS = 2_500;
+
+/**
+ * AmoCRM Lead → Get Many with Return All (Simplify as its default, off)
+ * over 50,000 leads, through the Lead node's TypeScript layer
+ * (bench/return-all-memory.mjs, run by the Node that n8n `version` runs on),
+ * in a fresh process for each of three runs. Each process first reads the
+ * 2,500 leads of a second account (V8 compiles the hot paths: a running
+ * n8n), collects its garbage, then reads the 50,000 with its RSS sampled
+ * from here and its VmHWM reset, as for the upload; the items stay held
+ * until the peak is read. The growth is the node's own (responses, the
+ * core's buffers, the items it builds): n8n's part is only a stand-in that
+ * holds the items, so n8n's own printing and storing of them is excluded
+ * by construction. The items' size is the summed length of JSON.stringify
+ * of each item's json. The figure is the median of the three.
+ */
+async function returnAllPhase() {
+  const nodeBin = await benchNode();
+  const runtime = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const { startEmulator } = await import(path.join(ROOT, 'tests/emulator/server.mjs'));
+  const emu = await startEmulator({ quiet: true, rateLimit: 0, seed: { leads: RETURN_ALL_LEADS } });
+  const warm = await startEmulator({ quiet: true, rateLimit: 0, seed: { leads: WARM_UP_LEADS } });
+  try {
+    const [token, warmToken] = [await longLivedToken(emu), await longLivedToken(warm)];
+    const runs = [];
+    for (let run = 1; run <= RUNS; run++) {
+      const args = [emu.url, token, RETURN_ALL_LEADS, warm.url, warmToken, WARM_UP_LEADS].map(String);
+      const child = spawn(nodeBin, ['--expose-gc', path.join(ROOT, 'bench/return-all-memory.mjs'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const { line, exit } = linesOf(child, 'return-all-memory');
+      await line(1); // ready: warmed up, garbage collected
+      const peak = peakOf(child.pid);
+      child.stdin.write('go\n');
+      const { items, ms } = await line(2);
+      const { base, growth } = peak.stop();
+      child.stdin.end('size\n');
+      const { bytes } = await line(3);
+      await exit;
+      runs.push({ items, ms, baseRss: base, growth, bytes });
+    }
+    const growth = median(runs.map((r) => r.growth));
+    const row = {
+      leads: RETURN_ALL_LEADS, warmUpLeads: WARM_UP_LEADS, runtime, items: runs[0].items, outputBytes: runs[0].bytes,
+      baseRss: median(runs.map((r) => r.baseRss)), growth, ratio: growth / runs[0].bytes, ms: median(runs.map((r) => r.ms)),
+      runs: runs.map((r) => r.growth),
+    };
+    console.log(`[bench] return all ${RETURN_ALL_LEADS} leads, Node ${runtime}: items ${kb(row.outputBytes)} as JSON, RSS +${row.runs.map(kb).join(', +')}, ${secs(row.ms)}`);
+    results.returnAll = row;
+  } finally {
+    await emu.close();
+    await warm.close();
   }
 }
 
@@ -392,7 +485,20 @@ function report() {
       met: worst.growth < 2 * worst.partSize,
     };
   }
+  if (results.returnAll) returnAllReport(results.returnAll, lines);
   reportRest(lines);
+}
+
+function returnAllReport(r, lines) {
+  lines.push('', `Return All memory: AmoCRM Lead → Get Many, ${r.leads.toLocaleString('en')} leads (Simplify off), Node ${r.runtime}, a fresh process per run warmed up on ${r.warmUpLeads.toLocaleString('en')} leads`);
+  lines.push("  the node's own: the responses, the core's buffers, the items it builds (n8n's printing and storing of the output excluded: n8n is a stand-in)");
+  lines.push('  output items (JSON)   RSS before   peak growth (median)   the 3 runs                    growth / output   time');
+  lines.push(`  ${kb(r.outputBytes).padStart(19)} ${kb(r.baseRss).padStart(12)} ${kb(r.growth).padStart(22)}   ${r.runs.map(kb).join(', ').padEnd(29)} ${`${r.ratio.toFixed(2)}×`.padStart(15)} ${secs(r.ms).padStart(6)}`);
+  results.targets.returnAllMemory = {
+    target: 'RSS growth < 3 × the output items',
+    value: `${r.ratio.toFixed(2)}× (${kb(r.growth)} for ${kb(r.outputBytes)}, Node ${r.runtime})`,
+    met: r.ratio < 3,
+  };
 }
 
 function coreReport(c, lines) {
@@ -465,9 +571,10 @@ function reportRest(lines) {
   console.log(`\nFigures written to ${path.relative(ROOT, path.join(out, 'latest.json'))}`);
 }
 
-if (!uploadOnly) await corePhase();
-await uploadPhase();
-if (!quick && !uploadOnly) {
+if (!uploadOnly && !memoryOnly) await corePhase();
+if (!memoryOnly) await uploadPhase();
+if (!uploadOnly) await returnAllPhase();
+if (!quick && !uploadOnly && !memoryOnly) {
   const { ensureN8n } = await import('./n8n/install.mjs');
   await ensureN8n(version);
   await e2ePhase();
