@@ -8,7 +8,11 @@
 // but neither printed nor stored. What grows is the node's own: the
 // responses, the core's buffers and the items it builds.
 //
-//   node bench/return-all-memory.mjs <url> <token> <leads> <warm-up url> <warm-up token> <warm-up leads>
+//   node bench/return-all-memory.mjs <url> <token> <leads> <warm-up url> <warm-up token> <warm-up leads> [node|plain]
+//
+// "plain" is the reference for the figure: the same pages through the same
+// helper, parsed by JavaScript into the same items, without the node (what
+// V8 needs at least to hold these items).
 //
 // First reads every lead of the warm-up account (a smaller one: the node's
 // first use, V8's compiled code, as in a running n8n; a warm-up over the
@@ -19,8 +23,8 @@
 // every lead of the measured account and prints {items, ms}, the items
 // still held; on the "size" line that follows (sent once the bench has read
 // the peak) it prints {bytes}, the summed length of JSON.stringify of every
-// item's json, and exits. One measured read per process. Run with
-// --expose-gc.
+// item's json (and utf8Bytes, the same as UTF-8), and exits. One measured
+// read per process. Run with --expose-gc.
 
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -32,7 +36,7 @@ const axios = require('axios');
 const { AmoCrmLead } = require(path.join(ROOT, 'dist/nodes/AmoCrmLead/AmoCrmLead.node.js'));
 const { AmoCrmKommoApi } = require(path.join(ROOT, 'dist/credentials/AmoCrmKommoApi.credentials.js'));
 
-const [url, token, leads, warmUrl, warmToken, warmLeads] = process.argv.slice(2);
+const [url, token, leads, warmUrl, warmToken, warmLeads, way = 'node'] = process.argv.slice(2);
 const credentialType = new AmoCrmKommoApi();
 const params = {
   authentication: 'amoCrmKommoApi',
@@ -75,9 +79,28 @@ function context(url, token) {
   };
 }
 
+/**
+ * The reference: the same pages through the same helper, one after
+ * another, each body decoded and parsed by JavaScript into the same items
+ * (what a node without the core would hold at least).
+ */
+async function plainItems(url, token) {
+  const { helpers } = context(url, token);
+  const out = [];
+  for (let page = 1; ; page++) {
+    const options = { method: 'GET', url: `${url}/api/v4/leads?limit=250&page=${page}`, headers: {} };
+    const { statusCode, body } = await helpers.httpRequestWithAuthentication('amoCrmKommoApi', options);
+    if (statusCode === 204) return out;
+    if (statusCode !== 200) throw new Error(`page ${page}: HTTP ${statusCode}`);
+    const { _embedded, _links } = JSON.parse(body.toString('utf8'));
+    for (const json of _embedded.leads) out.push({ json, pairedItem: { item: 0 } });
+    if (!_links?.next) return out;
+  }
+}
+
 async function readAll(url, token, expected) {
   const started = Date.now();
-  const [out] = await new AmoCrmLead().execute.call(context(url, token));
+  const out = way === 'plain' ? await plainItems(url, token) : (await new AmoCrmLead().execute.call(context(url, token)))[0];
   const failed = out.find((i) => i.json.error);
   if (failed || out.length !== Number(expected)) {
     throw new Error(`read ${out.length} of ${expected} leads: ${JSON.stringify(failed?.json ?? {}).slice(0, 500)}`);
@@ -96,8 +119,13 @@ if (!go.done && String(go.value).startsWith('go')) {
   const size = await stdin.next();
   if (!size.done && String(size.value).startsWith('size')) {
     let bytes = 0;
-    for (const item of out) bytes += JSON.stringify(item.json).length;
-    console.log(JSON.stringify({ bytes }));
+    let utf8Bytes = 0;
+    for (const item of out) {
+      const text = JSON.stringify(item.json);
+      bytes += text.length;
+      utf8Bytes += Buffer.byteLength(text);
+    }
+    console.log(JSON.stringify({ bytes, utf8Bytes }));
   }
 }
 process.exit(0);
