@@ -29,10 +29,10 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { authenticatedRequest } from './stand-in.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const axios = require('axios');
 const { AmoCrmLead } = require(path.join(ROOT, 'dist/nodes/AmoCrmLead/AmoCrmLead.node.js'));
 const { AmoCrmKommoApi } = require(path.join(ROOT, 'dist/credentials/AmoCrmKommoApi.credentials.js'));
 
@@ -61,20 +61,7 @@ function context(url, token) {
       return name in params ? params[name] : fallback;
     },
     helpers: {
-      async httpRequestWithAuthentication(_type, options) {
-        const sent = await credentialType.authenticate({ ...credentials }, { ...options });
-        const response = await axios.request({
-          method: sent.method,
-          url: sent.url,
-          headers: sent.headers,
-          data: sent.body,
-          responseType: 'arraybuffer',
-          maxRedirects: 0,
-          timeout: sent.timeout,
-          validateStatus: () => true,
-        });
-        return { statusCode: response.status, headers: response.headers, body: Buffer.from(response.data) };
-      },
+      httpRequestWithAuthentication: authenticatedRequest(credentialType, credentials),
     },
   };
 }

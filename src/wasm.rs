@@ -362,8 +362,8 @@ mod tests {
         assert_eq!(revoked["failure"], "TOKEN");
     }
 
-    #[test]
-    fn bodies_can_come_as_bytes() {
+    /// Lead 5's Get, started: the call and its request's id.
+    fn started_lead_get() -> (NodeCall, u32) {
         let input = json!({
             "resource": "lead", "operation": "get",
             "account": {"environment": "local", "baseUrl": "http://127.0.0.1:9"},
@@ -371,6 +371,12 @@ mod tests {
         });
         let mut call = NodeCall::new(&input.to_string());
         let id = parse(&call.start(0.0))["requests"][0]["id"].as_u64().unwrap() as u32;
+        (call, id)
+    }
+
+    #[test]
+    fn bodies_can_come_as_bytes() {
+        let (mut call, id) = started_lead_get();
         let body = r#"{"id":5,"name":"Сделка"}"#.as_bytes().to_vec();
         let step = parse(&call.resume_bytes(id, r#"{"status":200}"#, body, 0.0));
         assert_eq!(step["emit"][0]["json"]["name"], "Сделка");
@@ -378,13 +384,7 @@ mod tests {
 
     #[test]
     fn bytes_that_are_not_utf8_are_read_as_best_they_can_be() {
-        let input = json!({
-            "resource": "lead", "operation": "get",
-            "account": {"environment": "local", "baseUrl": "http://127.0.0.1:9"},
-            "items": [{"leadId": "5"}]
-        });
-        let mut call = NodeCall::new(&input.to_string());
-        let id = parse(&call.start(0.0))["requests"][0]["id"].as_u64().unwrap() as u32;
+        let (mut call, id) = started_lead_get();
         let mut body = br#"{"id":5,"name":"Deal "#.to_vec();
         body.push(0xff);
         body.extend_from_slice(br#""}"#);
