@@ -20,10 +20,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { authenticatedRequest } from './stand-in.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const axios = require('axios');
 const { AmoCrmAccount } = require(path.join(ROOT, 'dist/nodes/AmoCrmAccount/AmoCrmAccount.node.js'));
 const { AmoCrmKommoApi } = require(path.join(ROOT, 'dist/credentials/AmoCrmKommoApi.credentials.js'));
 
@@ -59,20 +59,7 @@ function context(items) {
       assertBinaryData: (index, property) => items[index].binary[property],
       getBinaryMetadata: async (id) => ({ fileSize: fs.statSync(id.slice(id.indexOf(':') + 1)).size }),
       getBinaryStream: async (id, chunkSize) => fs.createReadStream(id.slice(id.indexOf(':') + 1), { highWaterMark: chunkSize }),
-      async httpRequestWithAuthentication(_type, options) {
-        const sent = await credentialType.authenticate({ ...credentials }, { ...options });
-        const response = await axios.request({
-          method: sent.method,
-          url: sent.url,
-          headers: sent.headers,
-          data: sent.body,
-          responseType: 'arraybuffer',
-          maxRedirects: 0,
-          timeout: sent.timeout,
-          validateStatus: () => true,
-        });
-        return { statusCode: response.status, headers: response.headers, body: Buffer.from(response.data) };
-      },
+      httpRequestWithAuthentication: authenticatedRequest(credentialType, credentials),
     },
   };
 }

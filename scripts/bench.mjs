@@ -11,6 +11,12 @@
 //     to the emulator's drive, from a file stream (n8n's filesystem mode) and
 //     from base64 in the item (n8n's default mode): the process's peak RSS
 //     growth, sampled, against 2 × the drive's part size
+// Return All memory (bench/return-all-memory.mjs, a process of its own):
+//   - AmoCRM Lead → Get Many with Return All over 50,000 leads through the
+//     Lead node's TypeScript layer: the process's peak RSS growth (the
+//     node's own: responses, core buffers, the items it builds), sampled,
+//     against 3 × the size of the output items as JSON; beside it the same
+//     read without the node (JavaScript parsing the pages), for reference
 // End to end (real n8n against the emulator, one run):
 //   - this node vs the HTTP Request node, one request per item with a token
 //     supplied by hand (the README's "before"), for creating 1,000 leads and
@@ -25,9 +31,10 @@
 //     Return All 10,000: 429s, ban, items done and combined throughput
 //     against the bound, with the adaptive share and the static divisor 2
 //
-// Usage: npm run bench [-- --n8n 2.8.4] [--quick] [--upload] [--queue]
-//   --quick   core and upload memory only (no n8n)
+// Usage: npm run bench [-- --n8n 2.8.4] [--quick] [--upload] [--memory] [--queue]
+//   --quick   core, upload memory and Return All memory only (no n8n)
 //   --upload  upload memory only (needs a build: npm run build)
+//   --memory  Return All memory only (needs a build: npm run build)
 //   --queue   queue mode only (needs a build)
 //   --help    this text
 
@@ -41,12 +48,13 @@ const version = argv.includes('--n8n') ? argv[argv.indexOf('--n8n') + 1] : '2.40
 const quick = argv.includes('--quick');
 const uploadOnly = argv.includes('--upload');
 const queueOnly = argv.includes('--queue');
+const memoryOnly = argv.includes('--memory');
 if (argv.includes('--help') || argv.includes('-h')) {
   const text = fs.readFileSync(new URL(import.meta.url), 'utf8');
   console.log(text.split('\n').slice(1).filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
   process.exit(0);
 }
-const results = { date: new Date().toISOString(), n8n: version, core: {}, upload: [], e2e: [], growth: [], mapping: [], queue: [], targets: {} };
+const results = { date: new Date().toISOString(), n8n: version, core: {}, upload: [], returnAll: [], e2e: [], growth: [], mapping: [], queue: [], targets: {} };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
@@ -89,7 +97,7 @@ async function corePhase() {
   const entities = await entitySizes();
   const { startEmulator } = await import(path.join(ROOT, 'tests/emulator/server.mjs'));
   const emu = await startEmulator({ quiet: true, rateLimit: 0, seed: { leads: 1000, contactsPerLead: 1 } });
-  const { token } = await (await fetch(`${emu.url}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  const token = await longLivedToken(emu);
   // The page as the HTTP client receives it: bytes. The node hands them to
   // the core as they are; the baseline decodes them and parses, as an HTTP
   // client producing JavaScript objects must.
@@ -137,7 +145,66 @@ function memoryOf(pid) {
   return { rss: field('VmRSS'), hwm: field('VmHWM') };
 }
 
-/** Measured uploads per process, after the warm-up; the figure is their median. */
+/** The JSON lines a bench child prints: `line(n)` waits for the n-th; `exit` resolves when it is gone. */
+function linesOf(child, label) {
+  const lines = [];
+  let wake = () => {};
+  let buffered = '';
+  child.stdout.on('data', (d) => {
+    buffered += d;
+    for (let i; (i = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(i + 1)) lines.push(JSON.parse(buffered.slice(0, i)));
+    wake();
+  });
+  let exited = false;
+  const exit = new Promise((resolve) => child.on('exit', () => resolve((exited = true))));
+  const line = async (n) => {
+    while (lines.length < n) {
+      if (exited) throw new Error(`bench: ${label} exited early`);
+      await Promise.race([new Promise((resolve) => (wake = resolve)), exit]);
+    }
+    return lines[n - 1];
+  };
+  return { line, exit };
+}
+
+/**
+ * Starts watching a process's memory from now: its RSS now (the base), then
+ * sampled every millisecond or so, with its kernel-kept peak reset (VmHWM
+ * := VmRSS). stop() gives the base and the growth: the larger of the
+ * sampled maximum and VmHWM, over the base.
+ */
+function peakOf(pid) {
+  const base = memoryOf(pid).rss;
+  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  let sampled = base;
+  const sampler = setInterval(() => {
+    try {
+      sampled = Math.max(sampled, memoryOf(pid).rss);
+    } catch {
+      // the process is gone
+    }
+  }, 1);
+  return {
+    stop() {
+      clearInterval(sampler);
+      return { base, growth: Math.max(sampled, memoryOf(pid).hwm) - base };
+    },
+  };
+}
+
+/** The Node that n8n `version` runs on (n8n itself is not needed here). */
+async function benchNode() {
+  const { N8N_VERSIONS, ensureNode24 } = await import('./n8n/install.mjs');
+  return N8N_VERSIONS[version]?.node === 24 ? await ensureNode24() : process.execPath;
+}
+
+/** A long-lived token of an emulator's account. */
+async function longLivedToken(emu) {
+  const reply = await fetch(`${emu.url}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  return (await reply.json()).token;
+}
+
+/** Measured runs of a memory figure (uploads per process, Return All processes); the figure is their median. */
 const RUNS = 3;
 
 /**
@@ -155,9 +222,7 @@ const RUNS = 3;
  * (base64) and +6 to +17 MB (stream).
  */
 async function uploadPhase() {
-  // The Node that n8n `version` runs on (n8n itself is not needed here).
-  const { N8N_VERSIONS, ensureNode24 } = await import('./n8n/install.mjs');
-  const nodeBin = N8N_VERSIONS[version]?.node === 24 ? await ensureNode24() : process.execPath;
+  const nodeBin = await benchNode();
   const { startEmulator } = await import(path.join(ROOT, 'tests/emulator/server.mjs'));
   const SIZE = 50 * 1024 * 1024;
   fs.mkdirSync(path.join(ROOT, 'target'), { recursive: true });
@@ -167,51 +232,25 @@ async function uploadPhase() {
   // The emulator's drive counts the bytes without keeping them.
   const emu = await startEmulator({ quiet: true, rateLimit: 0, seed: 'demo' });
   emu.state.config.driveKeepBytes = false;
-  const { token } = await (await fetch(`${emu.url}/_admin/long-lived-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  const token = await longLivedToken(emu);
   const runtime = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const uploads = () => emu.state.driveLog.filter((e) => e.path.startsWith('/upload/'));
 
   /** One process: warm-up uploads, then RUNS measured ones; each run's figures. */
   async function measure(mode) {
     const child = spawn(nodeBin, ['--expose-gc', path.join(ROOT, 'bench/upload-memory.mjs'), emu.url, token, mode, file], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = [];
-    let wake = () => {};
-    let buffered = '';
-    child.stdout.on('data', (d) => {
-      buffered += d;
-      for (let i; (i = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(i + 1)) lines.push(JSON.parse(buffered.slice(0, i)));
-      wake();
-    });
-    let exited = false;
-    const exit = new Promise((resolve) => child.on('exit', () => resolve((exited = true))));
-    const line = async (n) => {
-      while (lines.length < n) {
-        if (exited) throw new Error(`bench: upload-memory (${mode}) exited early`);
-        await Promise.race([new Promise((resolve) => (wake = resolve)), exit]);
-      }
-      return lines[n - 1];
-    };
+    const { line, exit } = linesOf(child, `upload-memory (${mode})`);
     const runs = [];
     for (let run = 1; run <= RUNS; run++) {
       await line(2 * run - 1); // ready: warmed up, the previous upload done, garbage collected
       const partsBefore = uploads().length;
-      const base = memoryOf(child.pid).rss;
-      fs.writeFileSync(`/proc/${child.pid}/clear_refs`, '5'); // VmHWM := VmRSS
-      let sampled = base;
-      const sampler = setInterval(() => {
-        try {
-          sampled = Math.max(sampled, memoryOf(child.pid).rss);
-        } catch {
-          // the process is gone
-        }
-      }, 1);
+      const peak = peakOf(child.pid);
       child.stdin.write('go\n');
       const done = await line(2 * run);
-      clearInterval(sampler);
-      const peak = Math.max(sampled, memoryOf(child.pid).hwm);
+      const { base, growth } = peak.stop();
       const parts = uploads().slice(partsBefore);
       if (done.size !== SIZE || parts.reduce((a, e) => a + e.bytes, 0) !== SIZE) throw new Error(`bench: the ${mode} upload did not go up whole: ${JSON.stringify(done)}`);
-      runs.push({ parts: parts.length, partSize: Math.max(...parts.map((e) => e.bytes)), ms: done.ms, baseRss: base, growth: peak - base });
+      runs.push({ parts: parts.length, partSize: Math.max(...parts.map((e) => e.bytes)), ms: done.ms, baseRss: base, growth });
     }
     child.stdin.end('exit\n');
     await exit;
@@ -231,6 +270,73 @@ async function uploadPhase() {
   } finally {
     await emu.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Leads read by Return All for the memory figure, and by the warm-up before it. */
+const RETURN_ALL_LEADS = 50_000;
+const WARM_UP_LEADS = 2_500;
+
+/**
+ * AmoCRM Lead → Get Many with Return All (Simplify as its default, off)
+ * over 50,000 leads, through the Lead node's TypeScript layer
+ * (bench/return-all-memory.mjs, run by the Node that n8n `version` runs on),
+ * in a fresh process for each of three runs. Each process first reads the
+ * 2,500 leads of a second account (V8 compiles the hot paths: a running
+ * n8n), collects its garbage, then reads the 50,000 with its RSS sampled
+ * from here and its VmHWM reset, as for the upload; the items stay held
+ * until the peak is read. The growth is the node's own (responses, the
+ * core's buffers, the items it builds): n8n's part is only a stand-in that
+ * holds the items, so n8n's own printing and storing of them is excluded
+ * by construction. The items' size is the summed length of JSON.stringify
+ * of each item's json. The figure is the median of the three. The same is
+ * measured for a reference without the node: the same pages through the
+ * same helper, parsed by JavaScript into the same items, which is what V8
+ * needs at least to hold them (it came out as large as the node's: the
+ * figure is V8's heap for 50,000 parsed leads, not copies of the node's).
+ */
+async function returnAllPhase() {
+  const nodeBin = await benchNode();
+  const runtime = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const { startEmulator } = await import(path.join(ROOT, 'tests/emulator/server.mjs'));
+  const emu = await startEmulator({ quiet: true, rateLimit: 0, seed: { leads: RETURN_ALL_LEADS } });
+  const warm = await startEmulator({ quiet: true, rateLimit: 0, seed: { leads: WARM_UP_LEADS } });
+  try {
+    const [token, warmToken] = [await longLivedToken(emu), await longLivedToken(warm)];
+    /** One fresh process per run: a warm-up read, then the measured one; each run's figures. */
+    async function measure(way) {
+      const runs = [];
+      for (let run = 1; run <= RUNS; run++) {
+        const args = [emu.url, token, RETURN_ALL_LEADS, warm.url, warmToken, WARM_UP_LEADS, way].map(String);
+        const child = spawn(nodeBin, ['--expose-gc', path.join(ROOT, 'bench/return-all-memory.mjs'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+        const { line, exit } = linesOf(child, `return-all-memory (${way})`);
+        await line(1); // ready: warmed up, garbage collected
+        const peak = peakOf(child.pid);
+        child.stdin.write('go\n');
+        const { items, ms } = await line(2);
+        const { base, growth } = peak.stop();
+        child.stdin.end('size\n');
+        const { bytes, utf8Bytes } = await line(3);
+        await exit;
+        runs.push({ items, ms, baseRss: base, growth, bytes, utf8Bytes });
+      }
+      return runs;
+    }
+
+    for (const way of ['node', 'plain']) {
+      const runs = await measure(way);
+      const growth = median(runs.map((r) => r.growth));
+      const row = {
+        way, leads: RETURN_ALL_LEADS, warmUpLeads: WARM_UP_LEADS, runtime, items: runs[0].items, outputBytes: runs[0].bytes, outputUtf8Bytes: runs[0].utf8Bytes,
+        baseRss: median(runs.map((r) => r.baseRss)), growth, ratio: growth / runs[0].bytes, ms: median(runs.map((r) => r.ms)),
+        runs: runs.map((r) => r.growth),
+      };
+      console.log(`[bench] return all ${RETURN_ALL_LEADS} leads, ${way}, Node ${runtime}: items ${kb(row.outputBytes)} as JSON, RSS +${row.runs.map(kb).join(', +')}, ${secs(row.ms)}`);
+      results.returnAll.push(row);
+    }
+  } finally {
+    await emu.close();
+    await warm.close();
   }
 }
 
@@ -453,7 +559,26 @@ function report() {
       met: worst.growth < 2 * worst.partSize,
     };
   }
+  if (results.returnAll.length) returnAllReport(results.returnAll, lines);
   reportRest(lines);
+}
+
+function returnAllReport(rows, lines) {
+  const [r] = rows;
+  lines.push('', `Return All memory: AmoCRM Lead → Get Many, ${r.leads.toLocaleString('en')} leads (Simplify off), Node ${r.runtime}, a fresh process per run warmed up on ${r.warmUpLeads.toLocaleString('en')} leads`);
+  lines.push(`  output items: ${kb(r.outputBytes)} as JSON text (JSON.stringify length; ${kb(r.outputUtf8Bytes)} as UTF-8)`);
+  lines.push("  the node's own: responses, the core's buffers, the items it builds (n8n's printing and storing of the output excluded: n8n is a stand-in)");
+  lines.push('  way                         RSS before   peak growth (median)   the 3 runs                    growth / output   time');
+  for (const row of rows) {
+    const way = row.way === 'node' ? 'AmoCRM Lead node' : 'plain JS (reference)';
+    lines.push(`  ${way.padEnd(22)} ${kb(row.baseRss).padStart(15)} ${kb(row.growth).padStart(22)}   ${row.runs.map(kb).join(', ').padEnd(29)} ${`${row.ratio.toFixed(2)}×`.padStart(15)} ${secs(row.ms).padStart(6)}`);
+  }
+  lines.push('  plain JS: the same pages through the same helper, parsed by JavaScript into the same items, no node (what V8 needs to hold them)');
+  results.targets.returnAllMemory = {
+    target: 'RSS growth < 3 × the output items',
+    value: `${r.ratio.toFixed(2)}× (${kb(r.growth)} for ${kb(r.outputBytes)}, Node ${r.runtime})`,
+    met: r.ratio < 3,
+  };
 }
 
 function coreReport(c, lines) {
@@ -531,9 +656,11 @@ function reportRest(lines) {
   console.log(`\nFigures written to ${path.relative(ROOT, path.join(out, 'latest.json'))}`);
 }
 
-if (!uploadOnly && !queueOnly) await corePhase();
-if (!queueOnly) await uploadPhase();
-if (!quick && !uploadOnly) {
+const only = uploadOnly || memoryOnly || queueOnly;
+if (!only) await corePhase();
+if (!memoryOnly && !queueOnly) await uploadPhase();
+if (!uploadOnly && !queueOnly) await returnAllPhase();
+if (!quick && !uploadOnly && !memoryOnly) {
   const { ensureN8n } = await import('./n8n/install.mjs');
   await ensureN8n(version);
   if (!queueOnly) await e2ePhase();

@@ -80,20 +80,23 @@ impl NodeCall {
 
     /// Feeds the response to request `id`. `meta` is `{"status", "headers"}`
     /// with lower-case header names; the body travels separately to avoid
-    /// escaping it into JSON.
-    pub fn resume(&mut self, id: u32, meta: &str, body: &str, now_ms: f64) -> String {
-        self.resume_with(id, meta, body.to_string(), now_ms)
+    /// escaping it into JSON. The core takes the copy the glue made into its
+    /// memory as it is (an owned `String`, not a `&str` copied again).
+    pub fn resume(&mut self, id: u32, meta: &str, body: String, now_ms: f64) -> String {
+        self.resume_with(id, meta, body, now_ms)
     }
 
     /// As [`NodeCall::resume`], with the body as the bytes received: they
     /// are copied in as they are, sparing the UTF-8 decoding to a JavaScript
-    /// string and the encoding back (milliseconds for a 250-lead page).
+    /// string and the encoding back (milliseconds for a 250-lead page). The
+    /// copy in the core's memory becomes the body's text in place: a page is
+    /// in that memory once, not twice, while it is read.
     #[wasm_bindgen(js_name = resumeBytes)]
-    pub fn resume_bytes(&mut self, id: u32, meta: &str, body: &[u8], now_ms: f64) -> String {
-        let text = match std::str::from_utf8(body) {
-            Ok(text) => text.to_string(),
+    pub fn resume_bytes(&mut self, id: u32, meta: &str, body: Vec<u8>, now_ms: f64) -> String {
+        let text = match String::from_utf8(body) {
+            Ok(text) => text,
             // amoCRM answers in UTF-8; anything else is read as best it can be.
-            Err(_) => String::from_utf8_lossy(body).into_owned(),
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         };
         self.resume_with(id, meta, text, now_ms)
     }
@@ -327,7 +330,7 @@ mod tests {
         let step = parse(&call.resume(
             id,
             r#"{"status":200,"headers":{"content-type":"application/hal+json"}}"#,
-            r#"{"id":5,"name":"Deal"}"#,
+            r#"{"id":5,"name":"Deal"}"#.to_string(),
             0.0,
         ));
         assert_eq!(step["done"], true);
@@ -359,8 +362,8 @@ mod tests {
         assert_eq!(revoked["failure"], "TOKEN");
     }
 
-    #[test]
-    fn bodies_can_come_as_bytes() {
+    /// Lead 5's Get, started: the call and its request's id.
+    fn started_lead_get() -> (NodeCall, u32) {
         let input = json!({
             "resource": "lead", "operation": "get",
             "account": {"environment": "local", "baseUrl": "http://127.0.0.1:9"},
@@ -368,9 +371,25 @@ mod tests {
         });
         let mut call = NodeCall::new(&input.to_string());
         let id = parse(&call.start(0.0))["requests"][0]["id"].as_u64().unwrap() as u32;
-        let body = r#"{"id":5,"name":"Сделка"}"#.as_bytes();
+        (call, id)
+    }
+
+    #[test]
+    fn bodies_can_come_as_bytes() {
+        let (mut call, id) = started_lead_get();
+        let body = r#"{"id":5,"name":"Сделка"}"#.as_bytes().to_vec();
         let step = parse(&call.resume_bytes(id, r#"{"status":200}"#, body, 0.0));
         assert_eq!(step["emit"][0]["json"]["name"], "Сделка");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_read_as_best_they_can_be() {
+        let (mut call, id) = started_lead_get();
+        let mut body = br#"{"id":5,"name":"Deal "#.to_vec();
+        body.push(0xff);
+        body.extend_from_slice(br#""}"#);
+        let step = parse(&call.resume_bytes(id, r#"{"status":200}"#, body, 0.0));
+        assert_eq!(step["emit"][0]["json"]["name"], "Deal \u{fffd}");
     }
 
     #[test]
