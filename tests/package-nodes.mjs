@@ -28,10 +28,15 @@ const isOptionList = (p) => ['options', 'multiOptions'].includes(p?.type) && Arr
 
 /**
  * The node's "operation" property (what n8n turns into actions, and what
- * AI tool descriptions are built from), if any.
+ * AI tool descriptions are built from), if any: the first resource's.
  */
 export function operationProperty(description) {
   return description.properties.find((p) => p.name === 'operation' && isOptionList(p));
+}
+
+/** Every "operation" property: one per resource in a node with several. */
+export function operationProperties(description) {
+  return description.properties.filter((p) => p.name === 'operation' && isOptionList(p));
 }
 
 /** A trigger's event choice (n8n matches the display names Event / Events / Trigger On). */
@@ -60,11 +65,19 @@ export function packageNodes(root = ROOT) {
     if (!Node) throw new Error(`${file} exports no node class`);
     const description = descriptionOf(new Node());
     const isTrigger = description.group?.includes('trigger') ?? false;
-    const ops = operationProperty(description);
+    const ops = operationProperties(description);
     const events = eventProperty(description);
     let actions = [];
-    if (ops) {
-      actions = ops.options.map((o) => ({ value: o.value, name: o.name, action: o.action ?? o.name, description: o.description ?? '' }));
+    if (ops.length) {
+      // n8n's panel lists the actions of every resource; one action text
+      // shared by several resources (Custom API Call) is listed once here.
+      const seen = new Set();
+      for (const o of ops.flatMap((p) => p.options)) {
+        const action = o.action ?? o.name;
+        if (seen.has(action)) continue;
+        seen.add(action);
+        actions.push({ value: o.value, name: o.name, action, description: o.description ?? '' });
+      }
     } else if (isTrigger && events) {
       actions = events.options.map((o) => ({ value: o.value, name: o.name, action: o.action ?? `On ${o.name}`, description: o.description ?? '' }));
     }
